@@ -1,0 +1,70 @@
+"""The Typer application and the error handling every command shares."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from clearance import __version__
+from clearance.manifest.errors import ManifestError
+
+app = typer.Typer(
+    name="clearance",
+    help=(
+        "Govern generative AI use in film and TV production.\n\n"
+        "Declare GenAI use cases in a manifest; versioned policy packs decide each one "
+        "(proceed / judgment / escalate), with obligations and the cited rule behind each.\n\n"
+        "Exit codes: 0 ok (check: all cleared), 1 obligations open or tests failed, "
+        "2 invalid input."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+policy_app = typer.Typer(
+    help="List, show and test policy packs.", no_args_is_help=True, rich_markup_mode="rich"
+)
+app.add_typer(policy_app, name="policy")
+
+stdout = Console(soft_wrap=False)
+stderr = Console(stderr=True)
+
+EXIT_OK, EXIT_OPEN, EXIT_INPUT = 0, 1, 2
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Turn ``ManifestError`` into a list of messages on stderr and exit code 2."""
+    try:
+        yield
+    except ManifestError as exc:
+        count = len(exc.errors)
+        stderr.print(f"[bold red]error:[/] {count} problem{'s' if count != 1 else ''} in input")
+        for error in exc.errors:
+            stderr.print(f"  {error}", markup=False, highlight=False)
+        sys.exit(EXIT_INPUT)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"clearance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Govern generative AI use in film and TV production."""
+
+
+# Register the commands (modules attach themselves to ``app`` / ``policy_app``).
+from clearance.cli import check as _check  # noqa: E402,F401
+from clearance.cli import policy as _policy  # noqa: E402,F401

@@ -1,0 +1,157 @@
+"""``clearance check``, ``clearance explain`` and ``clearance schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from clearance.cli.app import EXIT_INPUT, EXIT_OK, EXIT_OPEN, app, input_errors, stderr, stdout
+from clearance.manifest.loader import load_manifest
+from clearance.manifest.models import Manifest
+from clearance.policy import CheckResult, Engine, builtin_ids, resolve
+from clearance.policy.facts import FactBuilder
+from clearance.policy.vocabulary import OUTCOME_RANK
+from clearance.reports.check import render_table, to_json, to_markdown
+from clearance.reports.explain import render_explanation
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    open = "open"
+    judgment = "judgment"
+    escalate = "escalate"
+    never = "never"
+
+
+MANIFEST_ARG = typer.Argument(
+    ..., help="Production manifest (YAML or JSON, format version 1).", show_default=False
+)
+POLICY_OPT = typer.Option(
+    None,
+    "--policy",
+    "-p",
+    help="Pack id or pack file to use instead of the manifest's production.policies (repeatable).",
+)
+
+
+def _engine_for(manifest: Manifest, policies: list[str] | None) -> Engine:
+    return Engine([resolve(name) for name in (policies or manifest.production.policies)])
+
+
+def _load(path: Path, policies: list[str] | None) -> Manifest:
+    return load_manifest(path, known_policies=None if policies else builtin_ids())
+
+
+@app.command()
+def check(
+    manifest_path: Path = MANIFEST_ARG,
+    output_format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fail_on: FailOn = typer.Option(
+        FailOn.open,
+        "--fail-on",
+        help=(
+            "What makes the exit code 1: any open obligation (open), an uncleared judgment or "
+            "escalate decision (judgment), an uncleared escalate decision (escalate), or never."
+        ),
+    ),
+    policies: list[str] | None = POLICY_OPT,
+) -> None:
+    """Decide every use case of a manifest against its policy packs.
+
+    Examples:
+
+      clearance check examples/neon-harbor/manifest.yaml
+
+      clearance check manifest.yaml --format json > decisions.json
+
+      clearance check manifest.yaml --fail-on escalate   # CI gate: only escalations fail
+
+    Exit codes: 0 every use case cleared; 1 some obligation open (narrowed by --fail-on);
+    2 invalid input (the message names file, line and field).
+    """
+    with input_errors():
+        manifest = _load(manifest_path, policies)
+        engine = _engine_for(manifest, policies)
+    result = CheckResult(
+        production=manifest.production.id,
+        policies=engine.refs(),
+        use_cases=list(engine.decide_all(manifest)),
+    )
+    if output_format is Format.json:
+        sys.stdout.write(to_json(result))
+    elif output_format is Format.markdown:
+        sys.stdout.write(to_markdown(result))
+    else:
+        render_table(stdout, result)
+    raise typer.Exit(_exit_code(result, fail_on))
+
+
+def _exit_code(result: CheckResult, fail_on: FailOn) -> int:
+    if fail_on is FailOn.never:
+        return EXIT_OK
+    floor = {FailOn.open: 0, FailOn.judgment: 1, FailOn.escalate: 2}[fail_on]
+    failing = [
+        d for d in result.use_cases if not d.cleared and OUTCOME_RANK[d.outcome] >= floor
+    ]
+    return EXIT_OPEN if failing else EXIT_OK
+
+
+@app.command()
+def explain(
+    manifest_path: Path = MANIFEST_ARG,
+    use_case_id: str = typer.Argument(..., help="Id of the use case to explain, e.g. UC-004."),
+    output_format: Format = typer.Option(
+        Format.table, "--format", "-f", help="table (readable) or json."
+    ),
+    policies: list[str] | None = POLICY_OPT,
+) -> None:
+    """Show the full reasoning for one use case: every rule that fired, why, and its source.
+
+    Example:
+
+      clearance explain examples/neon-harbor/manifest.yaml UC-011
+    """
+    with input_errors():
+        manifest = _load(manifest_path, policies)
+        engine = _engine_for(manifest, policies)
+    use_case = next((uc for uc in manifest.use_cases if uc.id == use_case_id), None)
+    if use_case is None:
+        known = ", ".join(uc.id for uc in manifest.use_cases[:20])
+        stderr.print(f"[bold red]error:[/] {manifest_path}: no use case {use_case_id!r} (have: {known})")
+        raise typer.Exit(EXIT_INPUT)
+    facts = FactBuilder(manifest).facts(use_case)
+    decision = engine.decide(use_case, facts)
+    if output_format is Format.json:
+        payload = {"decision": decision.model_dump(mode="json"), "facts": facts}
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return
+    fired = {(r.pack, r.id) for r in decision.rules}
+    not_fired = [
+        (pack.id, rule.spec.id, rule.spec.title)
+        for pack in engine.packs
+        for rule in pack.rules
+        if (pack.id, rule.spec.id) not in fired
+    ]
+    render_explanation(stdout, decision, facts, engine.refs(), not_fired)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the production manifest (format version 1)."""
+    document = Manifest.model_json_schema()
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://clearance.dev/schema/manifest-v1.json",
+        **document,
+        "title": "clearance production manifest, version 1",
+    }
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")

@@ -1,0 +1,134 @@
+"""``clearance policy list | show | test``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from clearance.cli.app import EXIT_OK, EXIT_OPEN, input_errors, policy_app, stdout
+from clearance.policy import builtin_ids, resolve
+from clearance.policy.casetest import run_cases
+from clearance.policy.facts import FACT_SCHEMA, Schema
+from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
+PACK_ARG = typer.Argument(..., help="Built-in pack id or path to a pack.yaml.")
+
+
+@policy_app.command("list")
+def list_packs() -> None:
+    """List the built-in policy packs with their version and source."""
+    table = Table(title="Policy packs", title_justify="left")
+    for column in ("Pack", "Version", "Rules", "Source", "sha256"):
+        table.add_column(column)
+    with input_errors():
+        for pack_id in builtin_ids():
+            pack = resolve(pack_id)
+            table.add_row(
+                pack.id,
+                pack.version,
+                str(len(pack.rules)),
+                f"{pack.spec.source.publisher}: {pack.spec.source.document}",
+                pack.sha256[:12] + "…",
+            )
+    stdout.print(table)
+
+
+@policy_app.command("show")
+def show(
+    pack_name: str = PACK_ARG,
+    facts: bool = typer.Option(False, "--facts", help="Also list the facts conditions may read."),
+) -> None:
+    """Describe a pack: its source and every rule with condition, outcome and citation.
+
+    Example: clearance policy show netflix-genai
+    """
+    with input_errors():
+        pack = resolve(pack_name)
+    spec = pack.spec
+    stdout.print(f"[bold]{spec.title}[/] — {spec.id} {spec.version}")
+    stdout.print(f"Source: {spec.source.publisher}, {spec.source.document}")
+    stdout.print(f"        {spec.source.url}", highlight=False)
+    stdout.print(f"File:   {pack.path} (sha256 {pack.sha256})", highlight=False)
+    table = Table(show_lines=True)
+    for column in ("Rule", "Title", "When (CEL)", "Outcome", "Obligations", "Cites"):
+        table.add_column(column)
+    for rule in pack.rules:
+        obligations = ", ".join(
+            ob if when is None else f"{ob} (when {when.source})" for ob, when in rule.obligations
+        )
+        table.add_row(
+            rule.spec.id,
+            rule.spec.title,
+            Text(" ".join(rule.spec.when.split())),
+            Text(outcome_label(rule.spec.outcome), style=OUTCOME_STYLE[rule.spec.outcome]),
+            obligations or "—",
+            rule.spec.cites,
+        )
+    for advisory in pack.advisories:
+        table.add_row(
+            advisory.spec.id,
+            advisory.spec.title,
+            Text(" ".join(advisory.spec.when.split())),
+            Text("note", style="yellow"),
+            "—",
+            advisory.spec.cites,
+        )
+    stdout.print(table)
+    if facts:
+        stdout.print("[bold]Facts[/] (CEL variables; lists of objects end in []):")
+        for path in _fact_paths(FACT_SCHEMA):
+            stdout.print(f"  {path}", highlight=False)
+
+
+def _fact_paths(schema: Schema, prefix: str = "") -> list[str]:
+    paths = []
+    for name, node in schema.items():
+        path = prefix + name
+        if isinstance(node, dict):
+            paths += _fact_paths(node, path + ".")
+        elif isinstance(node, list):
+            paths += _fact_paths(node[0], path + "[].")
+        else:
+            paths.append(path)
+    return paths
+
+
+@policy_app.command("test")
+def test(
+    pack_names: list[str] | None = typer.Argument(
+        None, help="Pack ids or pack files (default: every built-in pack)."
+    ),
+    fail_only: bool = typer.Option(False, "--fail-only", help="Show failing cases only."),
+) -> None:
+    """Run a pack's golden cases and print a pass/fail table (like `opa test`).
+
+    Example: clearance policy test netflix-genai
+    """
+    failed = total = 0
+    for name in pack_names or builtin_ids():
+        with input_errors():
+            pack = resolve(name)
+            results = run_cases(pack)
+        table = Table(title=f"{pack.id} {pack.version}", title_justify="left")
+        for column in ("Case", "Result", "Outcome", "Obligations", "Fired", "Detail"):
+            table.add_column(column)
+        for result in results:
+            total += 1
+            failed += not result.passed
+            if fail_only and result.passed:
+                continue
+            table.add_row(
+                result.case.use_case,
+                Text("PASS", "green") if result.passed else Text("FAIL", "bold red"),
+                result.outcome,
+                ", ".join(result.obligations),
+                ", ".join(result.fired),
+                "; ".join(result.problems) or ", ".join(result.case.covers),
+            )
+        stdout.print(table)
+    style = "green" if not failed else "bold red"
+    stdout.print(f"[{style}]PASS: {total - failed}/{total}[/]")
+    sys.exit(EXIT_OPEN if failed else EXIT_OK)

@@ -1,0 +1,97 @@
+"""Golden tests for packs, in the style of ``opa test`` / ``kyverno test``.
+
+A pack ships a cases file: a manifest (by relative path) and, per use case, the expected
+outcome, obligations, rules fired and advisories. ``run_cases`` decides the manifest with the
+pack alone and compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.manifest.loader import load_manifest
+from clearance.manifest.yamlsafe import load_document
+from clearance.policy.engine import Engine
+from clearance.policy.pack import Pack
+from clearance.policy.vocabulary import Outcome
+
+
+class ExpectedCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    use_case: str
+    covers: list[str] = Field(default_factory=list)
+    outcome: Outcome
+    obligations: list[str]
+    fired: list[str] | None = None
+    advisories: list[str] | None = None
+
+
+class CasesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    manifest: str
+    cases: list[ExpectedCase] = Field(min_length=1)
+
+
+@dataclass
+class CaseResult:
+    case: ExpectedCase
+    outcome: str
+    obligations: list[str]
+    fired: list[str]
+    advisories: list[str]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def load_cases(path: Path) -> CasesFile:
+    doc = load_document(path)
+    try:
+        return CasesFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ManifestError(
+            [
+                InputError(doc.path, doc.line_of(tuple(e["loc"])), ".".join(map(str, e["loc"])), e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc
+
+
+def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
+    """Decide the pack's golden manifest and compare with every expected case."""
+    path = cases_path or pack.cases_path()
+    if path is None:
+        raise ManifestError([InputError(str(pack.path), None, "cases", "this pack has no cases file")])
+    cases = load_cases(path)
+    manifest = load_manifest(path.parent / cases.manifest)
+    decisions = {d.id: d for d in Engine([pack]).decide_all(manifest)}
+    results = []
+    for case in cases.cases:
+        decision = decisions.get(case.use_case)
+        if decision is None:
+            result = CaseResult(case, "—", [], [], [], [f"no use case {case.use_case!r} in manifest"])
+            results.append(result)
+            continue
+        fired = sorted(r.id for r in decision.rules)
+        advisories = sorted(a.id for a in decision.advisories)
+        result = CaseResult(case, decision.outcome, decision.obligations, fired, advisories)
+        if decision.outcome != case.outcome:
+            result.problems.append(f"outcome {decision.outcome}, expected {case.outcome}")
+        if decision.obligations != sorted(set(case.obligations)):
+            result.problems.append(
+                f"obligations {decision.obligations}, expected {sorted(set(case.obligations))}"
+            )
+        if case.fired is not None and fired != sorted(case.fired):
+            result.problems.append(f"fired {fired}, expected {sorted(case.fired)}")
+        if case.advisories is not None and advisories != sorted(case.advisories):
+            result.problems.append(f"advisories {advisories}, expected {sorted(case.advisories)}")
+        results.append(result)
+    return results

@@ -1,0 +1,105 @@
+"""CEL conditions: compile once, and find which facts an expression reads.
+
+Conditions are CEL (the Common Expression Language, https://cel.dev) compiled by the
+``common-expression-language`` package's Rust core. A pack is compiled once when loaded; a
+use case's facts are converted into one ``cel.Context`` and every rule runs against it.
+
+``fact_paths`` is a light static reading of the source that lists the dotted fact paths an
+expression reads. It is used to reject unknown facts when a pack loads and to show, for every
+rule that fires, the facts that made it fire.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from clearance.policy.facts import FACT_SCHEMA, schema_node
+
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_MACRO = re.compile(
+    r"([A-Za-z_][\w.]*)\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_]\w*)\s*,"
+)
+_PATH = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_KEYWORDS = {"true", "false", "null", "in"}
+
+
+class ExpressionError(ValueError):
+    """A condition that does not compile or reads a fact that does not exist."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A compiled CEL condition and the fact paths it reads."""
+
+    source: str
+    program: Any
+    facts: tuple[str, ...]
+
+    def holds(self, context: Any) -> bool:
+        result = self.program.execute(context)
+        if not isinstance(result, bool):
+            raise ExpressionError(f"condition {self.source!r} gave {result!r}, not true/false")
+        return result
+
+
+def compile_condition(source: str) -> Condition:
+    """Compile ``source``; raise ``ExpressionError`` for syntax errors or unknown facts."""
+    try:
+        program = cel.compile(source)
+    except (ValueError, RuntimeError) as exc:
+        raise ExpressionError(str(exc).splitlines()[0]) from exc
+    return Condition(source, program, tuple(fact_paths(source)))
+
+
+def fact_paths(source: str) -> list[str]:
+    """Sorted fact paths read by ``source``; raises ``ExpressionError`` for unknown ones."""
+    text = _STRING.sub("''", source)
+    bound: dict[str, str] = {}
+    for collection, variable in _MACRO.findall(text):
+        bound[variable] = _resolve(collection, bound) + "[]"
+    found: set[str] = set()
+    for path in _paths(text):
+        root, _, rest = path.partition(".")
+        if root in bound:
+            if root == path:  # the variable bound by the macro itself
+                continue
+            path = bound[root] + ("." + rest if rest else "")
+        exists, _node = schema_node(path)
+        if not exists:
+            raise ExpressionError(f"unknown fact {path!r}{_hint(path)}")
+        found.add(path)
+    # A list read only through a macro variable is reported by its item fields.
+    return sorted(p for p in found if not any(q.startswith(p + "[].") for q in found))
+
+
+def _paths(text: str) -> Iterator[str]:
+    for match in _PATH.finditer(text):
+        path = match.group(0)
+        if text[match.end() :].lstrip().startswith("("):
+            path = path.rpartition(".")[0]  # a call: keep the receiver, drop the method
+        if path and path.split(".")[0] not in _KEYWORDS:
+            yield path
+
+
+def _resolve(collection: str, bound: dict[str, str]) -> str:
+    root, _, rest = collection.partition(".")
+    if root in bound:
+        return bound[root] + ("." + rest if rest else "")
+    return collection
+
+
+def _hint(path: str) -> str:
+    head, _, last = path.rpartition(".")
+    exists, node = schema_node(head) if head else (True, FACT_SCHEMA)
+    if isinstance(node, list):
+        node = node[0]
+    if not exists or not isinstance(node, dict):
+        return ""
+    close = difflib.get_close_matches(last.removesuffix("[]"), list(node), n=1, cutoff=0.5)
+    return f"; did you mean {(head + '.' if head else '') + close[0]!r}?" if close else ""

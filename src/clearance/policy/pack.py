@@ -1,0 +1,181 @@
+"""Policy packs: versioned data files of rules, each citing the source behind it.
+
+A pack is YAML (``pack.yaml``) with an id, a version, the source document it implements, and
+rules. Every rule has a CEL condition (``when``), an outcome, obligations (optionally each
+with its own ``when``) and a one-line explanation (``because``). Advisories are notes shown to
+the user that never change an outcome. The pack is validated when loaded: schema, CEL syntax
+and unknown facts are reported with the rule id and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.manifest.yamlsafe import Document, load_document
+from clearance.policy.expressions import Condition, ExpressionError, compile_condition
+from clearance.policy.vocabulary import OBLIGATIONS, Outcome
+
+RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    document: str
+    publisher: str
+    url: str
+    published: str | None = None
+    interpretation: str | None = None
+
+
+class ConditionalObligation(_Strict):
+    id: str
+    when: str
+
+
+class RuleSpec(_Strict):
+    id: RuleId
+    title: str
+    cites: str = Field(description="Section heading of the source document")
+    url: str | None = Field(default=None, description="Deep link, when the section has one")
+    when: str
+    outcome: Outcome
+    obligations: list[str | ConditionalObligation] = Field(default_factory=list)
+    because: str
+
+    @field_validator("obligations")
+    @classmethod
+    def _known_obligations(
+        cls, value: list[str | ConditionalObligation]
+    ) -> list[str | ConditionalObligation]:
+        for item in value:
+            ob = item if isinstance(item, str) else item.id
+            if ob not in OBLIGATIONS:
+                raise ValueError(f"unknown obligation {ob!r}; known: {', '.join(OBLIGATIONS)}")
+        return value
+
+
+class AdvisorySpec(_Strict):
+    id: RuleId
+    title: str
+    cites: str
+    url: str | None = None
+    when: str
+    message: str
+
+
+class PackSpec(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    title: str
+    description: str | None = None
+    source: Source
+    cases: str | None = Field(default=None, description="Golden cases file beside the pack")
+    rules: list[RuleSpec] = Field(min_length=1)
+    advisories: list[AdvisorySpec] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rule:
+    spec: RuleSpec
+    condition: Condition
+    obligations: tuple[tuple[str, Condition | None], ...]
+
+
+@dataclass(frozen=True)
+class Advisory:
+    spec: AdvisorySpec
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A loaded, validated and compiled pack."""
+
+    spec: PackSpec
+    path: Path
+    sha256: str
+    rules: tuple[Rule, ...]
+    advisories: tuple[Advisory, ...]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    def cases_path(self) -> Path | None:
+        return self.path.parent / self.spec.cases if self.spec.cases else None
+
+
+def load_pack(path: Path) -> Pack:
+    """Load and compile the pack at ``path``; raise ``ManifestError`` listing every problem."""
+    doc = load_document(path)
+    try:
+        spec = PackSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ManifestError(
+            [
+                InputError(doc.path, doc.line_of(tuple(e["loc"])), _where(doc, e["loc"]), e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc
+    errors: list[InputError] = []
+    seen: set[str] = set()
+    rules = []
+    for i, rule in enumerate(spec.rules):
+        if rule.id in seen:
+            errors.append(InputError(doc.path, doc.line_of(("rules", i, "id")), rule.id, "duplicate rule id"))
+        seen.add(rule.id)
+        condition = _compile(doc, ("rules", i, "when"), rule.id, rule.when, errors)
+        obligations = []
+        for j, ob in enumerate(rule.obligations):
+            if isinstance(ob, str):
+                obligations.append((ob, None))
+            else:
+                loc = ("rules", i, "obligations", j, "when")
+                obligations.append((ob.id, _compile(doc, loc, rule.id, ob.when, errors)))
+        if condition is not None:
+            rules.append(Rule(rule, condition, tuple(obligations)))  # type: ignore[arg-type]
+    advisories = []
+    for i, adv in enumerate(spec.advisories):
+        if adv.id in seen:
+            errors.append(InputError(doc.path, doc.line_of(("advisories", i, "id")), adv.id, "duplicate rule id"))
+        seen.add(adv.id)
+        condition = _compile(doc, ("advisories", i, "when"), adv.id, adv.when, errors)
+        if condition is not None:
+            advisories.append(Advisory(adv, condition))
+    if errors:
+        raise ManifestError(errors)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Pack(spec, path, digest, tuple(rules), tuple(advisories))
+
+
+def _compile(
+    doc: Document, loc: tuple[str | int, ...], rule_id: str, source: str, errors: list[InputError]
+) -> Condition | None:
+    try:
+        return compile_condition(source)
+    except ExpressionError as exc:
+        errors.append(InputError(doc.path, doc.line_of(loc), f"rule {rule_id}", str(exc)))
+        return None
+
+
+def _where(doc: Document, loc: tuple[str | int, ...]) -> str:
+    text = ".".join(str(p) for p in loc)
+    if len(loc) >= 2 and loc[0] in ("rules", "advisories") and isinstance(loc[1], int):
+        try:
+            return f"rule {doc.data[loc[0]][loc[1]]['id']}: {text}"
+        except (KeyError, IndexError, TypeError):
+            pass
+    return text

@@ -1,0 +1,33 @@
+"""Fixed vocabularies shared by every pack: outcomes and obligation ids (public format)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Outcome = Literal["proceed", "judgment", "escalate"]
+
+#: Weakest to strongest; a decision takes the strongest outcome of the rules that fired.
+OUTCOME_RANK: dict[str, int] = {"proceed": 0, "judgment": 1, "escalate": 2}
+
+OUTCOME_SYMBOL: dict[str, str] = {"proceed": "✅", "judgment": "⚠️", "escalate": "🛑"}
+
+#: Obligation id → what satisfies it (the "Evidence" section of manifest-v1).
+OBLIGATIONS: dict[str, str] = {
+    "report-use": "the use is reported to the studio contact (date, contact, channel, reference)",
+    "written-approval": "a written approval of the use case by the studio",
+    "talent-consent": "explicit, documented consent of every performer involved",
+    "legal-review": "a legal review of the use case",
+    "rights-clearance": "rights clearance of the material used or resembled",
+    "tool-terms-review": "a review of each tool's data terms (training, retention)",
+    "union-agreement": "an agreement or approval covering union-represented work",
+    "human-authorship": "documented meaningful human authorship of the final version",
+}
+
+
+def strongest(outcomes: list[str]) -> Outcome:
+    """The strongest of ``outcomes`` (``proceed`` when empty)."""
+    best: Outcome = "proceed"
+    for outcome in outcomes:
+        if OUTCOME_RANK[outcome] > OUTCOME_RANK[best]:
+            best = outcome  # type: ignore[assignment]
+    return best

@@ -1,0 +1,1 @@
+"""Rendering of results for people (Rich, Markdown) and machines (JSON). Nothing here decides."""
