@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -19,28 +20,31 @@ from clearance.reports.check import render_table, to_json, to_markdown
 from clearance.reports.explain import render_explanation
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     open = "open"
     judgment = "judgment"
     escalate = "escalate"
     never = "never"
 
 
-MANIFEST_ARG = typer.Argument(
-    ..., help="Production manifest (YAML or JSON, format version 1).", show_default=False
-)
-POLICY_OPT = typer.Option(
-    None,
-    "--policy",
-    "-p",
-    help="Pack id or pack file to use instead of the manifest's production.policies (repeatable).",
-)
+ManifestArg = Annotated[
+    Path, typer.Argument(help="Production manifest (YAML or JSON, format version 1).")
+]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        help="Pack id or pack file to use instead of production.policies (repeatable).",
+    ),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
 def _engine_for(manifest: Manifest, policies: list[str] | None) -> Engine:
@@ -53,17 +57,20 @@ def _load(path: Path, policies: list[str] | None) -> Manifest:
 
 @app.command()
 def check(
-    manifest_path: Path = MANIFEST_ARG,
-    output_format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    fail_on: FailOn = typer.Option(
-        FailOn.open,
-        "--fail-on",
-        help=(
-            "What makes the exit code 1: any open obligation (open), an uncleared judgment or "
-            "escalate decision (judgment), an uncleared escalate decision (escalate), or never."
+    manifest_path: ManifestArg,
+    output_format: FormatOpt = Format.table,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help=(
+                "What makes the exit code 1: any open obligation (open), an uncleared judgment "
+                "or escalate decision (judgment), an uncleared escalate decision (escalate), "
+                "or never."
+            ),
         ),
-    ),
-    policies: list[str] | None = POLICY_OPT,
+    ] = FailOn.open,
+    policies: PolicyOpt = None,
 ) -> None:
     """Decide every use case of a manifest against its policy packs.
 
@@ -99,20 +106,16 @@ def _exit_code(result: CheckResult, fail_on: FailOn) -> int:
     if fail_on is FailOn.never:
         return EXIT_OK
     floor = {FailOn.open: 0, FailOn.judgment: 1, FailOn.escalate: 2}[fail_on]
-    failing = [
-        d for d in result.use_cases if not d.cleared and OUTCOME_RANK[d.outcome] >= floor
-    ]
+    failing = [d for d in result.use_cases if not d.cleared and OUTCOME_RANK[d.outcome] >= floor]
     return EXIT_OPEN if failing else EXIT_OK
 
 
 @app.command()
 def explain(
-    manifest_path: Path = MANIFEST_ARG,
-    use_case_id: str = typer.Argument(..., help="Id of the use case to explain, e.g. UC-004."),
-    output_format: Format = typer.Option(
-        Format.table, "--format", "-f", help="table (readable) or json."
-    ),
-    policies: list[str] | None = POLICY_OPT,
+    manifest_path: ManifestArg,
+    use_case_id: Annotated[str, typer.Argument(help="Id of the use case, e.g. UC-004.")],
+    output_format: FormatOpt = Format.table,
+    policies: PolicyOpt = None,
 ) -> None:
     """Show the full reasoning for one use case: every rule that fired, why, and its source.
 
@@ -126,7 +129,9 @@ def explain(
     use_case = next((uc for uc in manifest.use_cases if uc.id == use_case_id), None)
     if use_case is None:
         known = ", ".join(uc.id for uc in manifest.use_cases[:20])
-        stderr.print(f"[bold red]error:[/] {manifest_path}: no use case {use_case_id!r} (have: {known})")
+        stderr.print(
+            f"[bold red]error:[/] {manifest_path}: no use case {use_case_id!r} (have: {known})"
+        )
         raise typer.Exit(EXIT_INPUT)
     facts = FactBuilder(manifest).facts(use_case)
     decision = engine.decide(use_case, facts)

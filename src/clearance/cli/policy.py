@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,7 +15,7 @@ from clearance.policy.casetest import run_cases
 from clearance.policy.facts import FACT_SCHEMA, Schema
 from clearance.reports.check import OUTCOME_STYLE, outcome_label
 
-PACK_ARG = typer.Argument(..., help="Built-in pack id or path to a pack.yaml.")
+PackArg = Annotated[str, typer.Argument(help="Built-in pack id or path to a pack.yaml.")]
 
 
 @policy_app.command("list")
@@ -38,8 +39,10 @@ def list_packs() -> None:
 
 @policy_app.command("show")
 def show(
-    pack_name: str = PACK_ARG,
-    facts: bool = typer.Option(False, "--facts", help="Also list the facts conditions may read."),
+    pack_name: PackArg,
+    facts: Annotated[
+        bool, typer.Option("--facts", help="Also list the facts conditions may read.")
+    ] = False,
 ) -> None:
     """Describe a pack: its source and every rule with condition, outcome and citation.
 
@@ -98,10 +101,13 @@ def _fact_paths(schema: Schema, prefix: str = "") -> list[str]:
 
 @policy_app.command("test")
 def test(
-    pack_names: list[str] | None = typer.Argument(
-        None, help="Pack ids or pack files (default: every built-in pack)."
-    ),
-    fail_only: bool = typer.Option(False, "--fail-only", help="Show failing cases only."),
+    pack_names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Pack ids or pack files (default: every built-in pack)."),
+    ] = None,
+    fail_only: Annotated[
+        bool, typer.Option("--fail-only", help="Show failing cases only.")
+    ] = False,
 ) -> None:
     """Run a pack's golden cases and print a pass/fail table (like `opa test`).
 
@@ -115,11 +121,13 @@ def test(
         table = Table(title=f"{pack.id} {pack.version}", title_justify="left")
         for column in ("Case", "Result", "Outcome", "Obligations", "Fired", "Detail"):
             table.add_column(column)
+        shown = 0
         for result in results:
             total += 1
             failed += not result.passed
             if fail_only and result.passed:
                 continue
+            shown += 1
             table.add_row(
                 result.case.use_case,
                 Text("PASS", "green") if result.passed else Text("FAIL", "bold red"),
@@ -128,7 +136,8 @@ def test(
                 ", ".join(result.fired),
                 "; ".join(result.problems) or ", ".join(result.case.covers),
             )
-        stdout.print(table)
+        if shown:
+            stdout.print(table)
     style = "green" if not failed else "bold red"
     stdout.print(f"[{style}]PASS: {total - failed}/{total}[/]")
     sys.exit(EXIT_OPEN if failed else EXIT_OK)

@@ -160,7 +160,11 @@ def _cross_references(
                     _unknown_ref("performer", who, performers, "talent"),
                 )
         if not involved:
-            for key, default in (("replica", "none"), ("alteration", "none"), ("model_reuse", "no")):
+            for key, default in (
+                ("replica", "none"),
+                ("alteration", "none"),
+                ("model_reuse", "no"),
+            ):
                 value = talent.get(key, default)
                 if value not in (default, False):
                     yield (
@@ -204,4 +208,3 @@ def _unknown_ref(kind: str, ref: str, known: set[str], section: str) -> str:
     hint = difflib.get_close_matches(ref, sorted(known), n=1, cutoff=0.5)
     message = f"unknown {kind} {ref!r}; it must be an id declared under {section}:"
     return f"{message} (did you mean {hint[0]!r}?)" if hint else message
-

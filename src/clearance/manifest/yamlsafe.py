@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -27,7 +27,7 @@ _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class _WordsLoader(_Loader):  # type: ignore[misc]
     """A loader whose booleans are only true/false; yes/no/on/off stay strings."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
         for first, resolvers in _Loader.yaml_implicit_resolvers.items()
     }
@@ -85,7 +85,11 @@ def read_text(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_INPUT_BYTES:
             raise ManifestError(
-                [InputError(name, None, "", f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}")]
+                [
+                    InputError(
+                        name, None, "", f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}"
+                    )
+                ]
             )
         raw = path.read_bytes()
     except OSError as exc:

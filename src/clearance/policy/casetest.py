@@ -59,7 +59,9 @@ def load_cases(path: Path) -> CasesFile:
     except ValidationError as exc:
         raise ManifestError(
             [
-                InputError(doc.path, doc.line_of(tuple(e["loc"])), ".".join(map(str, e["loc"])), e["msg"])
+                InputError(
+                    doc.path, doc.line_of(tuple(e["loc"])), ".".join(map(str, e["loc"])), e["msg"]
+                )
                 for e in exc.errors()
             ]
         ) from exc
@@ -69,7 +71,9 @@ def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
     """Decide the pack's golden manifest and compare with every expected case."""
     path = cases_path or pack.cases_path()
     if path is None:
-        raise ManifestError([InputError(str(pack.path), None, "cases", "this pack has no cases file")])
+        raise ManifestError(
+            [InputError(str(pack.path), None, "cases", "this pack has no cases file")]
+        )
     cases = load_cases(path)
     manifest = load_manifest(path.parent / cases.manifest)
     decisions = {d.id: d for d in Engine([pack]).decide_all(manifest)}
@@ -77,7 +81,9 @@ def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
     for case in cases.cases:
         decision = decisions.get(case.use_case)
         if decision is None:
-            result = CaseResult(case, "—", [], [], [], [f"no use case {case.use_case!r} in manifest"])
+            result = CaseResult(
+                case, "—", [], [], [], [f"no use case {case.use_case!r} in manifest"]
+            )
             results.append(result)
             continue
         fired = sorted(r.id for r in decision.rules)

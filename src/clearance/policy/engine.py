@@ -28,9 +28,7 @@ class Engine:
     def refs(self) -> list[PackRef]:
         return [PackRef(id=p.id, version=p.version, sha256=p.sha256) for p in self.packs]
 
-    def decide_all(
-        self, manifest: Manifest, satisfied: Iterable[str] = ()
-    ) -> Iterator[Decision]:
+    def decide_all(self, manifest: Manifest, satisfied: Iterable[str] = ()) -> Iterator[Decision]:
         """Decisions for every use case of ``manifest``, in manifest order (a generator)."""
         builder = FactBuilder(manifest)
         met = frozenset(satisfied)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -135,10 +135,12 @@ def load_pack(path: Path) -> Pack:
     rules = []
     for i, rule in enumerate(spec.rules):
         if rule.id in seen:
-            errors.append(InputError(doc.path, doc.line_of(("rules", i, "id")), rule.id, "duplicate rule id"))
+            errors.append(
+                InputError(doc.path, doc.line_of(("rules", i, "id")), rule.id, "duplicate rule id")
+            )
         seen.add(rule.id)
         condition = _compile(doc, ("rules", i, "when"), rule.id, rule.when, errors)
-        obligations = []
+        obligations: list[tuple[str, Condition | None]] = []
         for j, ob in enumerate(rule.obligations):
             if isinstance(ob, str):
                 obligations.append((ob, None))
@@ -146,11 +148,15 @@ def load_pack(path: Path) -> Pack:
                 loc = ("rules", i, "obligations", j, "when")
                 obligations.append((ob.id, _compile(doc, loc, rule.id, ob.when, errors)))
         if condition is not None:
-            rules.append(Rule(rule, condition, tuple(obligations)))  # type: ignore[arg-type]
+            rules.append(Rule(rule, condition, tuple(obligations)))
     advisories = []
     for i, adv in enumerate(spec.advisories):
         if adv.id in seen:
-            errors.append(InputError(doc.path, doc.line_of(("advisories", i, "id")), adv.id, "duplicate rule id"))
+            errors.append(
+                InputError(
+                    doc.path, doc.line_of(("advisories", i, "id")), adv.id, "duplicate rule id"
+                )
+            )
         seen.add(adv.id)
         condition = _compile(doc, ("advisories", i, "when"), adv.id, adv.when, errors)
         if condition is not None:

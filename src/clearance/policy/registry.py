@@ -33,6 +33,10 @@ def resolve(name: str) -> Pack:
         path = candidate
     else:
         raise ManifestError(
-            [InputError(name, None, "", f"no such pack; built-in packs: {', '.join(builtin_ids())}")]
+            [
+                InputError(
+                    name, None, "", f"no such pack; built-in packs: {', '.join(builtin_ids())}"
+                )
+            ]
         )
     return _load(path.resolve())
