@@ -36,6 +36,7 @@ stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
 
 EXIT_OK, EXIT_OPEN, EXIT_INPUT = 0, 1, 2
+MAX_ERRORS_SHOWN = 50
 
 
 @contextmanager
@@ -46,8 +47,10 @@ def input_errors() -> Iterator[None]:
     except ManifestError as exc:
         count = len(exc.errors)
         stderr.print(f"[bold red]error:[/] {count} problem{'s' if count != 1 else ''} in input")
-        for error in exc.errors:
-            stderr.print(f"  {error}", markup=False, highlight=False)
+        for error in exc.errors[:MAX_ERRORS_SHOWN]:
+            stderr.print(f"  {error}", markup=False, highlight=False, soft_wrap=True)
+        if count > MAX_ERRORS_SHOWN:
+            stderr.print(f"  … and {count - MAX_ERRORS_SHOWN} more")
         sys.exit(EXIT_INPUT)
 
 

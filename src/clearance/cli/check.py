@@ -13,10 +13,12 @@ import typer
 from clearance.cli.app import EXIT_INPUT, EXIT_OK, EXIT_OPEN, app, input_errors, stderr, stdout
 from clearance.manifest.loader import load_manifest
 from clearance.manifest.models import Manifest
+from clearance.perf import gc_paused
 from clearance.policy import CheckResult, Engine, builtin_ids, resolve
+from clearance.policy.decision import to_json, to_jsonable
 from clearance.policy.facts import FactBuilder
 from clearance.policy.vocabulary import OUTCOME_RANK
-from clearance.reports.check import render_table, to_json, to_markdown
+from clearance.reports.check import render_table, to_markdown
 from clearance.reports.explain import render_explanation
 
 
@@ -88,11 +90,12 @@ def check(
     with input_errors():
         manifest = _load(manifest_path, policies)
         engine = _engine_for(manifest, policies)
-    result = CheckResult(
-        production=manifest.production.id,
-        policies=engine.refs(),
-        use_cases=list(engine.decide_all(manifest)),
-    )
+    with gc_paused():
+        result = CheckResult(
+            production=manifest.production.id,
+            policies=engine.refs(),
+            use_cases=list(engine.decide_all(manifest)),
+        )
     if output_format is Format.json:
         sys.stdout.write(to_json(result))
     elif output_format is Format.markdown:
@@ -134,9 +137,9 @@ def explain(
         )
         raise typer.Exit(EXIT_INPUT)
     facts = FactBuilder(manifest).facts(use_case)
-    decision = engine.decide(use_case, facts)
+    decision = engine.decide(manifest, use_case)
     if output_format is Format.json:
-        payload = {"decision": decision.model_dump(mode="json"), "facts": facts}
+        payload = {"decision": to_jsonable(decision), "facts": facts}
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
     fired = {(r.pack, r.id) for r in decision.rules}

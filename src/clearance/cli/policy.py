@@ -138,6 +138,10 @@ def test(
             )
         if shown:
             stdout.print(table)
+        for result in results:
+            if not result.passed:
+                problems = "; ".join(result.problems)
+                stdout.print(f"FAIL {pack.id} {result.case.use_case}: {problems}", soft_wrap=True)
     style = "green" if not failed else "bold red"
     stdout.print(f"[{style}]PASS: {total - failed}/{total}[/]")
     sys.exit(EXIT_OPEN if failed else EXIT_OK)

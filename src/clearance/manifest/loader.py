@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.models import SLUG, TERRITORY, USE_CASE_ID, Manifest
 from clearance.manifest.yamlsafe import Document, load_document
+from clearance.perf import gc_paused
 
 Loc = tuple[str | int, ...]
 
@@ -42,7 +43,8 @@ def parse_manifest(doc: Document, known_policies: Collection[str] | None = None)
     if not isinstance(doc.data, dict):
         raise ManifestError([InputError(doc.path, doc.line_of(()), "", "expected a mapping")])
     try:
-        manifest = Manifest.model_validate(doc.data)
+        with gc_paused():
+            manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend((tuple(e["loc"]), _describe(e)) for e in exc.errors())
     problems.extend(_cross_references(doc.data, known_policies))

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import yaml
 
 from clearance.manifest.errors import InputError, ManifestError
+from clearance.perf import gc_paused
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -39,30 +40,50 @@ _WordsLoader.add_implicit_resolver(
     list("tTfF"),
 )
 
-_INT = "tag:yaml.org,2002:int"
-_STR = "tag:yaml.org,2002:str"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("", "~", "null", "Null", "NULL")),
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+}
+_NUMBER_START = frozenset("0123456789+-.")
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_INT_RX = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT_RX = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_SPECIAL_FLOATS = {".inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class Document:
-    """Parsed data plus the node tree it came from (``None`` when lines are unknown)."""
+    """Parsed data, and a way back to the line each value came from.
 
-    def __init__(self, path: str, data: Any, root: yaml.Node | None) -> None:
+    Lines are found lazily: only when an error must be reported is the text composed into a
+    node tree (slow), so valid files are read in one fast pass.
+    """
+
+    def __init__(self, path: str, data: Any, text: str | None) -> None:
         self.path = path
         self.data = data
-        self.root = root
+        self._text = text
+        self._root: yaml.Node | None = None
+
+    def _tree(self) -> yaml.Node | None:
+        if self._root is None and self._text is not None:
+            try:
+                self._root = yaml.compose(self._text, Loader=_WordsLoader)
+            except yaml.YAMLError:
+                self._text = None
+        return self._root
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """1-based line of the deepest node that exists along ``loc``."""
-        node = self.root
+        node = self._tree()
         if node is None:
             return None
         line: int = node.start_mark.line + 1
         for part in loc:
             if isinstance(node, yaml.MappingNode):
                 for key, value in node.value:
-                    if key.value == part:
+                    if key.value == part or (isinstance(part, int) and key.value == str(part)):
                         line = key.start_mark.line + 1
                         node = value
                         break
@@ -110,9 +131,10 @@ def load_document(path: Path) -> Document:
 
 
 def _load_yaml(name: str, text: str) -> Document:
-    loader = _WordsLoader(text)
+    errors: list[InputError] = []
     try:
-        root = loader.get_single_node()
+        with gc_paused():
+            data = _EventBuilder(name, errors).build(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -120,15 +142,11 @@ def _load_yaml(name: str, text: str) -> Document:
         raise ManifestError([InputError(name, line, "", f"invalid YAML: {problem}")]) from exc
     except yaml.YAMLError as exc:
         raise ManifestError([InputError(name, None, "", f"invalid YAML: {exc}")]) from exc
-    finally:
-        loader.dispose()
-    if root is None:
-        raise ManifestError([InputError(name, None, "", "the file is empty")])
-    errors: list[InputError] = []
-    data = _Builder(name, loader, errors).build(root)
     if errors:
         raise ManifestError(errors)
-    return Document(name, data, root)
+    if data is _EMPTY:
+        raise ManifestError([InputError(name, None, "", "the file is empty")])
+    return Document(name, data, text)
 
 
 def _load_json(name: str, text: str) -> Document:
@@ -141,65 +159,109 @@ def _load_json(name: str, text: str) -> Document:
         return out
 
     try:
-        data = json.loads(text, object_pairs_hook=no_duplicates)
+        with gc_paused():
+            data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise ManifestError([InputError(name, exc.lineno, "", f"invalid JSON: {exc.msg}")]) from exc
     except ValueError as exc:
         raise ManifestError([InputError(name, None, "", f"invalid JSON: {exc}")]) from exc
-    # JSON is a subset of YAML's flow style: compose it only to learn line numbers.
-    root: yaml.Node | None
-    try:
-        root = yaml.compose(text, Loader=_WordsLoader)
-    except yaml.YAMLError:
-        root = None
-    return Document(name, data, root)
+    # JSON is a subset of YAML's flow style, so the YAML composer can find lines on error.
+    return Document(name, data, text)
 
 
-class _Builder:
-    """Turns a composed node tree into plain data; rejects aliases and duplicate keys."""
+_EMPTY = object()
 
-    def __init__(self, name: str, loader: Any, errors: list[InputError]) -> None:
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 0
+
+
+class _EventBuilder:
+    """Builds plain data straight from libyaml's parse events (no node tree).
+
+    Scalars follow the YAML 1.2 core schema: ``yes``/``no``/``on``/``off`` and dates stay
+    text. Aliases, duplicate keys, non-scalar keys and custom tags are errors.
+    """
+
+    def __init__(self, name: str, errors: list[InputError]) -> None:
         self.name = name
-        self.loader = loader
         self.errors = errors
-        self.seen: set[int] = set()
 
-    def build(self, node: yaml.Node) -> Any:
-        if id(node) in self.seen:
-            self._error(node, "YAML aliases (*name) are not allowed in this file")
-            return None
-        self.seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.build(key_node)
-                if isinstance(key, list | dict):
-                    self._error(key_node, "a mapping key must be a plain value")
-                    continue
-                if key in out:
-                    self._error(key_node, f"duplicate key {key!r}")
-                    continue
-                out[key] = self.build(value_node)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item) for item in node.value]
-        return self._scalar(node)
+    def build(self, text: str) -> Any:
+        """The document's data, or ``_EMPTY`` for a file with no document.
 
-    def _scalar(self, node: yaml.Node) -> Any:
-        tag, value = node.tag, node.value
-        if tag == _STR:
-            return value
-        if tag == _BOOL:
-            return value.lower() == "true"
-        if tag == _NULL:
-            return None
-        if tag == _INT and value.isdigit():
-            return int(value)
+        This loop runs once per YAML event (≈ 60 per use case), so it is kept flat.
+        """
+        loader = _WordsLoader(text)
+        next_event = loader.get_event
+        # One frame per open collection: [container, pending mapping key, the key's event].
+        stack: list[list[Any]] = []
+        result: Any = _EMPTY
         try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self._error(node, f"cannot read value: {exc}")
-            return None
+            while True:
+                event = next_event()
+                kind = type(event)
+                if kind is yaml.ScalarEvent:
+                    value: Any = self._scalar(event)
+                elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                    self._check_tag(event)
+                    stack.append([{} if kind is yaml.MappingStartEvent else [], _EMPTY, None])
+                    continue
+                elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                    value = stack.pop()[0]
+                elif kind is yaml.AliasEvent:
+                    self._error(event, "YAML aliases (*name) are not allowed")
+                    value = None
+                elif kind is yaml.StreamEndEvent:
+                    return result
+                else:
+                    if kind is yaml.DocumentStartEvent and result is not _EMPTY:
+                        self._error(event, "only one YAML document is allowed")
+                    continue
+                if not stack:
+                    result = value
+                    continue
+                frame = stack[-1]
+                container = frame[0]
+                if type(container) is list:
+                    container.append(value)
+                elif frame[1] is _EMPTY:
+                    if isinstance(value, list | dict):
+                        self._error(event, "a mapping key must be a plain value")
+                        value = f"<invalid key at line {_line(event)}>"
+                    frame[1] = value
+                    frame[2] = event
+                else:
+                    key = frame[1]
+                    frame[1] = _EMPTY
+                    if key in container:
+                        self._error(frame[2], f"duplicate key {key!r}")
+                    else:
+                        container[key] = value
+        finally:
+            loader.dispose()
 
-    def _error(self, node: yaml.Node, message: str) -> None:
-        self.errors.append(InputError(self.name, node.start_mark.line + 1, "", message))
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        value: str = event.value
+        if event.style or not event.implicit[0]:
+            tag = event.tag
+            if tag is not None and tag not in ("!", _STR_TAG) and not event.implicit[1]:
+                self._error(event, f"unsupported YAML tag {tag!r}")
+            return value  # quoted, block or !!str: always text
+        if value in _WORDS:
+            return _WORDS[value]
+        if value[:1] in _NUMBER_START:
+            if _INT_RX.match(value):
+                return int(value)
+            if _FLOAT_RX.match(value):
+                return float(value)
+            if value.lower() in _SPECIAL_FLOATS:
+                return _SPECIAL_FLOATS[value.lower()]
+        return value
+
+    def _check_tag(self, event: yaml.CollectionStartEvent) -> None:
+        if event.tag is not None and not event.implicit and event.tag not in _COLLECTION_TAGS:
+            self._error(event, f"unsupported YAML tag {event.tag!r}")
+
+    def _error(self, event: yaml.Event, message: str) -> None:
+        self.errors.append(InputError(self.name, _line(event), "", message))

@@ -1,21 +1,29 @@
-"""Decision records: what the engine concluded for a use case, and why (public JSON shape)."""
+"""Decision records: what the engine concluded for a use case, and why (public JSON shape).
+
+Plain slotted dataclasses: a large manifest makes hundreds of thousands of them, and they are
+built only from already validated data. ``to_json`` / ``to_jsonable`` serialise them through
+pydantic's Rust serializer.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import TypeAdapter
 
 from clearance.policy.vocabulary import Outcome
 
 
-class Citation(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Citation:
     document: str
     section: str
     url: str
 
 
-class FiredRule(BaseModel):
+@dataclass(frozen=True, slots=True)
+class FiredRule:
     """A rule whose condition held, with the facts that made it hold."""
 
     pack: str
@@ -26,10 +34,11 @@ class FiredRule(BaseModel):
     cites: str
     because: str
     citation: Citation
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
-class Advice(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Advice:
     """An advisory note: shown to the user, never changes an outcome or obligation."""
 
     pack: str
@@ -38,10 +47,11 @@ class Advice(BaseModel):
     message: str
     cites: str
     citation: Citation
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
-class Decision(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Decision:
     id: str
     title: str
     outcome: Outcome
@@ -49,10 +59,11 @@ class Decision(BaseModel):
     open_obligations: list[str]
     cleared: bool
     rules: list[FiredRule]
-    advisories: list[Advice] = Field(default_factory=list)
+    advisories: list[Advice] = field(default_factory=list)
 
 
-class PackRef(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PackRef:
     """Which pack (and exactly which file) made a decision: enough to replay it."""
 
     id: str
@@ -60,7 +71,22 @@ class PackRef(BaseModel):
     sha256: str
 
 
-class CheckResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class CheckResult:
     production: str
     policies: list[PackRef]
     use_cases: list[Decision]
+
+
+_RESULT = TypeAdapter(CheckResult)
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def to_json(result: CheckResult) -> str:
+    """The public JSON form of a check (``clearance check --format json``)."""
+    return _RESULT.dump_json(result, indent=2).decode() + "\n"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON-compatible data for any decision record."""
+    return _ANY.dump_python(value, mode="json")

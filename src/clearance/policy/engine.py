@@ -8,51 +8,93 @@ sorted union of their obligations, and every fired rule with its citation and fa
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import cel
-
 from clearance.manifest.models import Manifest, UseCase
-from clearance.policy.decision import Advice, Citation, Decision, FiredRule, PackRef
-from clearance.policy.facts import FactBuilder, lookup
+from clearance.policy.decision import Advice, Decision, FiredRule, PackRef
+from clearance.policy.facts import FactProjector, path_tree
 from clearance.policy.pack import Pack
-from clearance.policy.vocabulary import strongest
+from clearance.policy.vocabulary import Outcome, strongest
+
+_MEMO_LIMIT = 65_536
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What the rules concluded for one set of facts (shared by identical use cases)."""
+
+    outcome: Outcome
+    obligations: tuple[str, ...]
+    rules: list[FiredRule]
+    advisories: list[Advice]
 
 
 class Engine:
-    """Evaluates use cases against an ordered set of compiled packs."""
+    """Evaluates use cases against an ordered set of compiled packs.
+
+    Only the facts the packs read are converted to CEL (``FactProjector``), and the verdict
+    for a given set of those facts is memoised (bounded): a production's use cases repeat a
+    small number of fact profiles, and the rules are pure functions of the facts.
+    """
 
     def __init__(self, packs: Sequence[Pack]) -> None:
         self.packs = tuple(packs)
+        self.paths = sorted({path for pack in self.packs for path in pack.fact_paths()})
+        self._tree = path_tree(self.paths)
+        self._memo: dict[tuple[Any, ...], _Verdict] = {}
 
     def refs(self) -> list[PackRef]:
         return [PackRef(id=p.id, version=p.version, sha256=p.sha256) for p in self.packs]
 
     def decide_all(self, manifest: Manifest, satisfied: Iterable[str] = ()) -> Iterator[Decision]:
-        """Decisions for every use case of ``manifest``, in manifest order (a generator)."""
-        builder = FactBuilder(manifest)
-        met = frozenset(satisfied)
-        for use_case in manifest.use_cases:
-            yield self.decide(use_case, builder.facts(use_case), met)
-
-    def decide(
-        self, use_case: UseCase, facts: dict[str, Any], satisfied: frozenset[str] = frozenset()
-    ) -> Decision:
-        """Decide one use case from its facts.
+        """Decisions for every use case of ``manifest``, in manifest order (a generator).
 
         ``satisfied`` holds the obligation ids met by recorded evidence; until a register
         supplies evidence it is empty and every obligation is open.
         """
-        context = cel.Context(facts)
+        projector = FactProjector(manifest, self._tree)
+        met = frozenset(satisfied)
+        for use_case in manifest.use_cases:
+            yield self._decide(projector, use_case, met)
+
+    def decide(
+        self, manifest: Manifest, use_case: UseCase, satisfied: Iterable[str] = ()
+    ) -> Decision:
+        """The decision for one use case of ``manifest``."""
+        return self._decide(FactProjector(manifest, self._tree), use_case, frozenset(satisfied))
+
+    def _decide(
+        self, projector: FactProjector, use_case: UseCase, satisfied: frozenset[str]
+    ) -> Decision:
+        facts, key = projector.project(use_case)
+        verdict = self._memo.get(key)
+        if verdict is None:
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            verdict = self._memo[key] = self._evaluate(facts)
+        open_obligations = [ob for ob in verdict.obligations if ob not in satisfied]
+        return Decision(
+            id=use_case.id,
+            title=use_case.title,
+            outcome=verdict.outcome,
+            obligations=list(verdict.obligations),
+            open_obligations=open_obligations,
+            cleared=not open_obligations,
+            rules=verdict.rules,
+            advisories=verdict.advisories,
+        )
+
+    def _evaluate(self, facts: dict[str, Any]) -> _Verdict:
         fired: list[FiredRule] = []
         advice: list[Advice] = []
         for pack in self.packs:
             for rule in pack.rules:
-                if not rule.condition.holds(context):
+                if not rule.condition.holds(facts):
                     continue
                 spec = rule.spec
                 obligations = sorted(
-                    {ob for ob, when in rule.obligations if when is None or when.holds(context)}
+                    {ob for ob, when in rule.obligations if when is None or when.holds(facts)}
                 )
                 fired.append(
                     FiredRule(
@@ -63,12 +105,12 @@ class Engine:
                         obligations=obligations,
                         cites=spec.cites,
                         because=spec.because,
-                        citation=_citation(pack, spec.cites, spec.url),
-                        facts=_facts(facts, rule.condition.facts),
+                        citation=rule.citation,
+                        facts=rule.condition.facts_of(facts),
                     )
                 )
             for advisory in pack.advisories:
-                if advisory.condition.holds(context):
+                if advisory.condition.holds(facts):
                     adv = advisory.spec
                     advice.append(
                         Advice(
@@ -77,28 +119,13 @@ class Engine:
                             title=adv.title,
                             message=adv.message,
                             cites=adv.cites,
-                            citation=_citation(pack, adv.cites, adv.url),
-                            facts=_facts(facts, advisory.condition.facts),
+                            citation=advisory.citation,
+                            facts=advisory.condition.facts_of(facts),
                         )
                     )
-        obligations = sorted({ob for rule in fired for ob in rule.obligations})
-        open_obligations = [ob for ob in obligations if ob not in satisfied]
-        return Decision(
-            id=use_case.id,
-            title=use_case.title,
+        return _Verdict(
             outcome=strongest([r.outcome for r in fired]),
-            obligations=obligations,
-            open_obligations=open_obligations,
-            cleared=not open_obligations,
+            obligations=tuple(sorted({ob for rule in fired for ob in rule.obligations})),
             rules=fired,
             advisories=advice,
         )
-
-
-def _citation(pack: Pack, section: str, url: str | None) -> Citation:
-    source = pack.spec.source
-    return Citation(document=source.document, section=section, url=url or source.url)
-
-
-def _facts(facts: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
-    return {path: lookup(facts, path) for path in paths}

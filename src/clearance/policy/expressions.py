@@ -14,12 +14,21 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cel
 
-from clearance.policy.facts import FACT_SCHEMA, schema_node
+from clearance.policy.facts import (
+    FACT_SCHEMA,
+    PathTree,
+    Reader,
+    key_reader,
+    path_tree,
+    reader,
+    restrict,
+    schema_node,
+)
 
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _MACRO = re.compile(
@@ -33,18 +42,42 @@ class ExpressionError(ValueError):
     """A condition that does not compile or reads a fact that does not exist."""
 
 
+_MEMO_LIMIT = 4096
+
+
 @dataclass(frozen=True)
 class Condition:
-    """A compiled CEL condition and the fact paths it reads."""
+    """A compiled CEL condition, the fact paths it reads, and a memo of its results.
+
+    A condition is a pure function of the facts it reads, and those are few enumerated
+    values, so results are memoised by those values. On a miss, CEL runs on a context holding
+    only those facts: converting Python values into CEL is far costlier than evaluating, and
+    a fact the static reading missed fails loudly (an undefined field) instead of silently.
+    """
 
     source: str
     program: Any
     facts: tuple[str, ...]
+    readers: tuple[tuple[str, Reader], ...]
+    keys: tuple[Reader, ...]
+    tree: PathTree
+    memo: dict[tuple[Any, ...], bool] = field(default_factory=dict, compare=False, repr=False)
 
-    def holds(self, context: Any) -> bool:
-        result = self.program.execute(context)
-        if not isinstance(result, bool):
-            raise ExpressionError(f"condition {self.source!r} gave {result!r}, not true/false")
+    def facts_of(self, facts: dict[str, Any]) -> dict[str, Any]:
+        """The values of the facts this condition reads (shown when it fires)."""
+        return {path: read(facts) for path, read in self.readers}
+
+    def holds(self, facts: dict[str, Any]) -> bool:
+        """Evaluate against a use case's (projected) facts."""
+        key = tuple(read(facts) for read in self.keys)
+        result = self.memo.get(key)
+        if result is None:
+            result = self.program.execute(cel.Context(restrict(facts, self.tree)))
+            if not isinstance(result, bool):
+                raise ExpressionError(f"condition {self.source!r} gave {result!r}, not true/false")
+            if len(self.memo) >= _MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[key] = result
         return result
 
 
@@ -54,7 +87,15 @@ def compile_condition(source: str) -> Condition:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as exc:
         raise ExpressionError(str(exc).splitlines()[0]) from exc
-    return Condition(source, program, tuple(fact_paths(source)))
+    paths = fact_paths(source)
+    return Condition(
+        source=source,
+        program=program,
+        facts=tuple(paths),
+        readers=tuple((p, reader(p)) for p in paths),
+        keys=tuple(key_reader(p) for p in paths),
+        tree=path_tree(paths),
+    )
 
 
 def fact_paths(source: str) -> list[str]:

@@ -9,6 +9,8 @@ manifest models, so a pack that names a fact the manifest does not have fails to
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -60,23 +62,162 @@ class FactBuilder:
         return facts
 
 
-def lookup(facts: dict[str, Any], path: str) -> Any:
-    """Value of a fact path such as ``output.destination`` or ``tools[].enterprise``.
+PathTree = dict[str, Any]
 
-    A path through a list (``tools[].enterprise``) gives ``{item id: value}`` so an
-    explanation can say which tool or performer made a rule fire.
+
+def path_tree(paths: Iterable[str]) -> PathTree:
+    """``["output.destination", "tools[].enterprise"]`` → ``{"output": {"destination": None},
+    "tools": {"enterprise": None}}``; ``None`` marks a value taken whole."""
+    tree: PathTree = {}
+    for path in sorted(paths):
+        node = tree
+        parts = [p.removesuffix("[]") for p in path.split(".")]
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            node = child
+        node.setdefault(parts[-1], {} if path.endswith("[]") else None)
+    return tree
+
+
+class FactProjector:
+    """Builds only the facts that a set of rules reads, plus a hashable key of them.
+
+    Converting facts into CEL values is the engine's main cost, so a use case's facts are
+    projected onto the paths the packs read. Two use cases with the same key get the same
+    rule results, which lets the engine reuse a decision (see ``Engine``). Tools and
+    performers are projected once per manifest, not once per use case.
     """
-    value: Any = facts
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        if part.endswith("[]"):
-            items = value.get(part[:-2], []) if isinstance(value, dict) else []
-            rest = ".".join(parts[i + 1 :])
-            if not rest:
-                return [item.get("id") for item in items]
-            return {item.get("id"): lookup(item, rest) for item in items}
-        value = value.get(part) if isinstance(value, dict) else None
+
+    def __init__(self, manifest: Manifest, tree: PathTree) -> None:
+        self.tree = tree
+        self.production = manifest.production
+        self._lists: dict[str, dict[str, tuple[dict[str, Any], tuple[Any, ...]]]] = {}
+        for name, records in (("tools", manifest.tools), ("performers", manifest.talent)):
+            sub = tree.get(name)
+            if sub is not None:
+                self._lists[name] = {r.id: _record(r, sub) for r in records}
+        self._getters = {
+            name: attrgetter(*sub) if sub else None
+            for name, sub in tree.items()
+            if name not in self._lists
+        }
+
+    def project(self, use_case: UseCase) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        key: list[Any] = []
+        facts: dict[str, Any] = {}
+        for name, sub in self.tree.items():
+            if name in self._lists:
+                ids = use_case.tools if name == "tools" else use_case.talent.performers
+                records = [self._lists[name][i] for i in ids]
+                facts[name] = [projected for projected, _ in records]
+                key.append(tuple(part for _, part in records))
+                continue
+            source = self.production if name == "production" else getattr(use_case, name)
+            getter = self._getters[name]
+            if getter is None:  # a value taken whole
+                facts[name] = _plain(source)
+                key.append(_hashable(facts[name]))
+                continue
+            values = getter(source) if len(sub) > 1 else (getter(source),)
+            facts[name] = dict(zip(sub, values, strict=True))
+            key.append(tuple(map(_hashable, values)))
+        return facts, tuple(key)
+
+
+def _record(record: Tool | Performer, sub: PathTree) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    projected = {"id": record.id}
+    projected.update({field: _plain(getattr(record, field)) for field in sub})
+    return projected, tuple(_hashable(v) for v in projected.values())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return list(value)
     return value
+
+
+def _hashable(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return repr(value)
+    return value
+
+
+Reader = Callable[[dict[str, Any]], Any]
+
+
+def reader(path: str) -> Reader:
+    """A function reading a fact path such as ``output.destination`` or ``tools[].enterprise``.
+
+    A path through a list (``tools[].enterprise``) reads ``{item id: value}``, so that an
+    explanation says which tool or performer made a rule fire. Built once per condition.
+    """
+    return _reader(path, keyed=False)
+
+
+def key_reader(path: str) -> Reader:
+    """Like ``reader``, but hashable and without item ids: a part of a memo key."""
+    return _reader(path, keyed=True)
+
+
+def _reader(path: str, keyed: bool) -> Reader:
+    parts = path.split(".")
+    if len(parts) == 2 and parts[0].endswith("[]"):  # the common list case: tools[].x
+        root, field = parts[0][:-2], parts[1]
+        if keyed:
+            return lambda facts: tuple(item[field] for item in facts[root])
+        return lambda facts: {item["id"]: item[field] for item in facts[root]}
+    if path.endswith("[]"):
+        root = path[:-2]
+        if keyed:
+            return lambda facts: tuple(item["id"] for item in facts[root])
+        return lambda facts: [item["id"] for item in facts[root]]
+    if "[]" in path:  # deeper paths through lists: not in manifest v1, kept generic
+        head, _, rest = path.partition("[].")
+        read_item, read_list = _reader(rest, keyed), reader(head)
+        if keyed:
+            return lambda facts: tuple(read_item(item) for item in read_list(facts))
+        return lambda facts: {item["id"]: read_item(item) for item in read_list(facts)}
+    if len(parts) == 1:
+        if keyed:
+            return lambda facts: _hashable(facts[path])
+        return lambda facts: facts[path]
+    if len(parts) == 2:
+        first, second = parts
+        if keyed:
+            return lambda facts: _hashable(facts[first][second])
+        return lambda facts: facts[first][second]
+
+    def read(facts: dict[str, Any]) -> Any:
+        value: Any = facts
+        for part in parts:
+            value = value[part]
+        return _hashable(value) if keyed else value
+
+    return read
+
+
+def restrict(facts: dict[str, Any], tree: PathTree) -> dict[str, Any]:
+    """Only the parts of ``facts`` named by ``tree`` (what one condition reads)."""
+    out: dict[str, Any] = {}
+    for name, sub in tree.items():
+        value = facts.get(name)
+        if sub is None:
+            out[name] = value
+        elif isinstance(value, list):
+            out[name] = [{"id": item.get("id"), **restrict(item, sub)} for item in value]
+        elif isinstance(value, dict):
+            out[name] = restrict(value, sub)
+        else:
+            out[name] = value
+    return out
 
 
 def schema_node(path: str) -> tuple[bool, typing.Any]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.yamlsafe import Document, load_document
+from clearance.policy.decision import Citation
 from clearance.policy.expressions import Condition, ExpressionError, compile_condition
 from clearance.policy.vocabulary import OBLIGATIONS, Outcome
 
@@ -88,12 +89,14 @@ class Rule:
     spec: RuleSpec
     condition: Condition
     obligations: tuple[tuple[str, Condition | None], ...]
+    citation: Citation
 
 
 @dataclass(frozen=True)
 class Advisory:
     spec: AdvisorySpec
     condition: Condition
+    citation: Citation
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,12 @@ class Pack:
     @property
     def version(self) -> str:
         return self.spec.version
+
+    def fact_paths(self) -> set[str]:
+        """Every fact path any condition of this pack reads."""
+        conditions = [r.condition for r in self.rules] + [a.condition for a in self.advisories]
+        conditions += [when for r in self.rules for _, when in r.obligations if when is not None]
+        return {path for condition in conditions for path in condition.facts}
 
     def cases_path(self) -> Path | None:
         return self.path.parent / self.spec.cases if self.spec.cases else None
@@ -148,7 +157,9 @@ def load_pack(path: Path) -> Pack:
                 loc = ("rules", i, "obligations", j, "when")
                 obligations.append((ob.id, _compile(doc, loc, rule.id, ob.when, errors)))
         if condition is not None:
-            rules.append(Rule(rule, condition, tuple(obligations)))
+            rules.append(
+                Rule(rule, condition, tuple(obligations), _citation(spec, rule.cites, rule.url))
+            )
     advisories = []
     for i, adv in enumerate(spec.advisories):
         if adv.id in seen:
@@ -160,11 +171,15 @@ def load_pack(path: Path) -> Pack:
         seen.add(adv.id)
         condition = _compile(doc, ("advisories", i, "when"), adv.id, adv.when, errors)
         if condition is not None:
-            advisories.append(Advisory(adv, condition))
+            advisories.append(Advisory(adv, condition, _citation(spec, adv.cites, adv.url)))
     if errors:
         raise ManifestError(errors)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Pack(spec, path, digest, tuple(rules), tuple(advisories))
+
+
+def _citation(spec: PackSpec, section: str, url: str | None) -> Citation:
+    return Citation(document=spec.source.document, section=section, url=url or spec.source.url)
 
 
 def _compile(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from rich.console import Console
@@ -17,10 +16,6 @@ OUTCOME_STYLE = {"proceed": "green", "judgment": "yellow", "escalate": "bold red
 
 def outcome_label(outcome: str) -> str:
     return f"{OUTCOME_SYMBOL[outcome]} {outcome}"
-
-
-def to_json(result: CheckResult) -> str:
-    return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
 
 def summary_counts(result: CheckResult) -> dict[str, int]:

@@ -1,0 +1,30 @@
+"""Constants shared by tests: paths and a minimal valid manifest."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "neon-harbor" / "manifest.yaml"
+
+MINIMAL = """
+version: 1
+production:
+  id: test-prod
+tools:
+  - id: ent
+    name: Enterprise tool
+    enterprise: yes
+    trains_on_inputs: no
+    retains_inputs: no
+talent:
+  - id: ava
+    name: Ava
+use_cases:
+  - id: UC-1
+    title: Mood boards
+    tools: [ent]
+    stage: ideation
+    output:
+      media: [image]
+      destination: reference
+      resembles_protected: no
+"""

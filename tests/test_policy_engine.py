@@ -1,0 +1,188 @@
+"""The policy engine: pack validation, CEL conditions, how decisions combine rules."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clearance.manifest import ManifestError, load_manifest
+from clearance.policy import Engine, load_pack, resolve
+from clearance.policy.expressions import ExpressionError, compile_condition, fact_paths
+from tests.support import EXAMPLE, MINIMAL
+
+Write = Callable[[str, str], Path]
+
+PACK_HEAD = """
+id: test-pack
+version: 0.1.0
+title: Test pack
+source: {document: Doc, publisher: Us, url: "https://example.org/doc"}
+"""
+
+
+def pack_file(write: Write, rules: str, advisories: str = "") -> Path:
+    return write("pack.yaml", PACK_HEAD + "rules:\n" + rules + advisories)
+
+
+def test_builtin_pack_records_version_and_file_digest() -> None:
+    pack = resolve("netflix-genai")
+    assert pack.version == "1.0.0"
+    assert pack.sha256 == hashlib.sha256(pack.path.read_bytes()).hexdigest()
+    assert {r.spec.id for r in pack.rules} >= {"N0", "P1", "P4b", "D1b", "T4", "E1"}
+    assert [a.spec.id for a in pack.advisories] == ["P3"]
+
+
+def test_every_rule_cites_a_section_of_the_guidance() -> None:
+    guidance_sections = {
+        "Guiding Principles",
+        "Final Output vs Temporary Media",
+        "Confidentiality and Data Protection",
+        "Talent Enhancement",
+        "Appendix — Proposed Use Case Matrix",
+    }
+    for rule in resolve("netflix-genai").rules:
+        cites = rule.spec.cites
+        assert cites in guidance_sections or cites.startswith(
+            "What use cases always require written approval? — "
+        ), (rule.spec.id, cites)
+
+
+def test_bad_pack_reports_every_problem_with_rule_id_and_line(write: Write) -> None:
+    path = pack_file(
+        write,
+        """\
+  - id: R1
+    title: syntax error
+    cites: S
+    when: "output.destination =="
+    outcome: escalate
+    because: x
+  - id: R2
+    title: unknown fact
+    cites: S
+    when: "output.destinaton == 'final'"
+    outcome: escalate
+    because: x
+  - id: R3
+    title: unknown fact inside a macro
+    cites: S
+    when: "tools.exists(t, t.enterprize == 'yes')"
+    outcome: judgment
+    because: x
+""",
+    )
+    with pytest.raises(ManifestError) as info:
+        load_pack(path)
+    errors = [str(e) for e in info.value.errors]
+    assert len(errors) == 3, errors
+    assert errors[0].startswith(f"{path}:9: rule R1: Failed to parse expression")
+    assert errors[1] == (
+        f"{path}:15: rule R2: unknown fact 'output.destinaton'; did you mean 'output.destination'?"
+    )
+    assert errors[2] == (
+        f"{path}:21: rule R3: unknown fact 'tools[].enterprize'; did you mean 'tools[].enterprise'?"
+    )
+
+
+def test_pack_schema_errors_name_the_rule(write: Write) -> None:
+    path = pack_file(
+        write,
+        """\
+  - id: R1
+    title: bad outcome and obligation
+    cites: S
+    when: "true"
+    outcome: maybe
+    obligations: [written-aproval]
+    because: x
+""",
+    )
+    with pytest.raises(ManifestError) as info:
+        load_pack(path)
+    text = "\n".join(str(e) for e in info.value.errors)
+    assert ":10: rule R1: rules.0.outcome" in text
+    assert "unknown obligation 'written-aproval'" in text
+
+
+def test_duplicate_rule_ids_are_rejected(write: Write) -> None:
+    rule = '  - {id: R1, title: t, cites: S, when: "true", outcome: proceed, because: x}\n'
+    with pytest.raises(ManifestError, match="duplicate rule id"):
+        load_pack(pack_file(write, rule + rule))
+
+
+def test_strongest_outcome_union_of_obligations_and_facts(write: Write) -> None:
+    path = pack_file(
+        write,
+        """\
+  - {id: A, title: a, cites: S, when: "true", outcome: proceed, obligations: [report-use], because: a}
+  - id: B
+    title: b
+    cites: S
+    when: "output.destination == 'reference' && tools.exists(t, t.enterprise == 'yes')"
+    outcome: judgment
+    obligations:
+      - legal-review
+      - {id: rights-clearance, when: "stage == 'ideation'"}
+      - {id: union-agreement, when: "stage == 'post'"}
+    because: b
+  - {id: C, title: c, cites: S, when: "stage == 'post'", outcome: escalate, because: c}
+""",
+        """\
+advisories:
+  - {id: N, title: n, cites: S, when: "true", message: hello}
+""",
+    )
+    pack = load_pack(path)
+    manifest = load_manifest(write("m.yaml", MINIMAL))
+    (decision,) = Engine([pack]).decide_all(manifest)
+    assert decision.outcome == "judgment"
+    assert decision.obligations == ["legal-review", "report-use", "rights-clearance"]
+    assert decision.open_obligations == decision.obligations and not decision.cleared
+    assert [r.id for r in decision.rules] == ["A", "B"]
+    rule_b = decision.rules[1]
+    assert rule_b.obligations == ["legal-review", "rights-clearance"]
+    assert rule_b.facts == {"output.destination": "reference", "tools[].enterprise": {"ent": "yes"}}
+    assert rule_b.citation.url == "https://example.org/doc"
+    assert [a.message for a in decision.advisories] == ["hello"]
+
+
+def test_satisfied_obligations_clear_a_decision(write: Write) -> None:
+    manifest = load_manifest(write("m.yaml", MINIMAL))
+    engine = Engine([resolve("netflix-genai")])
+    (open_decision,) = engine.decide_all(manifest)
+    assert open_decision.outcome == "proceed" and open_decision.open_obligations == ["report-use"]
+    (cleared,) = engine.decide_all(manifest, satisfied=["report-use"])
+    assert cleared.cleared and cleared.open_obligations == []
+
+
+def test_non_boolean_condition_is_an_error(write: Write) -> None:
+    path = pack_file(
+        write, '  - {id: R, title: t, cites: S, when: "stage", outcome: proceed, because: x}\n'
+    )
+    manifest = load_manifest(write("m.yaml", MINIMAL))
+    with pytest.raises(ExpressionError, match="not true/false"):
+        list(Engine([load_pack(path)]).decide_all(manifest))
+
+
+def test_fact_paths_reading() -> None:
+    assert fact_paths("size(inputs.studio_material) > 0 && 'output.x' == 'y'") == [
+        "inputs.studio_material"
+    ]
+    assert fact_paths("performers.exists(p, p.deceased in ['yes'])") == ["performers[].deceased"]
+    with pytest.raises(ExpressionError, match="unknown fact 'nothing'"):
+        compile_condition("nothing == 1")
+
+
+def test_two_packs_combine_to_the_strongest(write: Write) -> None:
+    path = pack_file(
+        write, '  - {id: X, title: x, cites: S, when: "true", outcome: escalate, because: x}\n'
+    )
+    manifest = load_manifest(EXAMPLE)
+    engine = Engine([resolve("netflix-genai"), load_pack(path)])
+    decisions = list(engine.decide_all(manifest))
+    assert {d.outcome for d in decisions} == {"escalate"}
+    assert all({r.pack for r in d.rules} == {"netflix-genai", "test-pack"} for d in decisions)
+    assert [p.id for p in engine.refs()] == ["netflix-genai", "test-pack"]
