@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from clearance.cli import app
 
+
 class Run:
     def __init__(self, code: int, stdout: str, stderr: str) -> None:
         self.code, self.stdout, self.stderr = code, stdout, stderr

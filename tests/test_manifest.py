@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clearance.manifest import ManifestError, load_manifest
-from clearance.manifest import yamlsafe
+from clearance.manifest import ManifestError, load_manifest, yamlsafe
 from tests.support import EXAMPLE, MINIMAL
 
 Write = Callable[[str, str], Path]
@@ -56,7 +56,11 @@ def test_defaults_follow_the_spec(write: Write) -> None:
     assert uc.output.could_mislead == "no"
     assert uc.inputs.studio_material == [] and uc.inputs.training == "none"
     assert (uc.inputs.personal_data, uc.inputs.third_party_material) == ("no", "no")
-    assert (uc.talent.replica, uc.talent.alteration, uc.talent.model_reuse) == ("none", "none", "no")
+    assert (uc.talent.replica, uc.talent.alteration, uc.talent.model_reuse) == (
+        "none",
+        "none",
+        "no",
+    )
 
 
 def test_tri_state_words_and_booleans(write: Write) -> None:
@@ -105,28 +109,49 @@ def test_every_error_of_a_file_is_reported_at_once(write: Write) -> None:
     assert f"{path}:4: production.polcies: unknown key 'polcies'; did you mean 'policies'?" in text
     assert f"{path}:8: tools[0].enterprise: expected 'yes', 'no' or 'unsure'; got 'maybe'" in text
     assert f"{path}:12: use_cases[0].tools[1] (use case UC-1): unknown tool 'missing-tool'" in text
-    assert "use_cases[0].output.destinaton (use case UC-1): unknown key 'destinaton'; did you mean" in text
+    assert (
+        "use_cases[0].output.destinaton (use case UC-1): unknown key 'destinaton'; did you mean"
+        in text
+    )
 
 
 def test_missing_required_field_names_the_parent_line(write: Write) -> None:
     path = write("m.yaml", MINIMAL.replace("      destination: reference\n", ""))
     (error,) = errors_of(path)
-    assert error == f"{path}:18: use_cases[0].output.destination (use case UC-1): required field is missing"
+    assert (
+        error
+        == f"{path}:18: use_cases[0].output.destination (use case UC-1): required field is missing"
+    )
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("      destination: reference", "      destination: temp\n      on_screen: incidental",
-         "on_screen: incidental requires destination: final"),
-        ("    stage: ideation", "    stage: ideation\n    talent: {replica: voice}",
-         "replica: voice requires at least one performer"),
-        ("    stage: ideation", "    stage: ideation\n    talent: {alteration: significant}",
-         "alteration: significant requires at least one performer"),
-        ("    stage: ideation", "    stage: ideation\n    talent: {model_reuse: unsure}",
-         "model_reuse: unsure requires at least one performer"),
-        ("    stage: ideation", "    stage: ideation\n    talent: {performers: [bob]}",
-         "unknown performer 'bob'"),
+        (
+            "      destination: reference",
+            "      destination: temp\n      on_screen: incidental",
+            "on_screen: incidental requires destination: final",
+        ),
+        (
+            "    stage: ideation",
+            "    stage: ideation\n    talent: {replica: voice}",
+            "replica: voice requires at least one performer",
+        ),
+        (
+            "    stage: ideation",
+            "    stage: ideation\n    talent: {alteration: significant}",
+            "alteration: significant requires at least one performer",
+        ),
+        (
+            "    stage: ideation",
+            "    stage: ideation\n    talent: {model_reuse: unsure}",
+            "model_reuse: unsure requires at least one performer",
+        ),
+        (
+            "    stage: ideation",
+            "    stage: ideation\n    talent: {performers: [bob]}",
+            "unknown performer 'bob'",
+        ),
         ("  - id: ava\n", "  - id: ava\n    name: Ava\n  - id: ava\n", "duplicate id 'ava'"),
     ],
 )
@@ -137,7 +162,9 @@ def test_cross_field_rules(write: Write, old: str, new: str, expected: str) -> N
 
 
 def test_unknown_policy_pack_is_an_input_error(write: Write) -> None:
-    path = write("m.yaml", MINIMAL.replace("  id: test-prod", "  id: test-prod\n  policies: [netflx-genai]"))
+    path = write(
+        "m.yaml", MINIMAL.replace("  id: test-prod", "  id: test-prod\n  policies: [netflx-genai]")
+    )
     (error,) = errors_of(path, known_policies=["netflix-genai"])
     assert ":4: production.policies[0]: unknown policy pack 'netflx-genai'" in error
 
@@ -155,9 +182,10 @@ def test_json_syntax_error_has_a_line(write: Write) -> None:
 
 
 def test_aliases_are_rejected_billion_laughs(write: Write) -> None:
+    names = "abcdefghij"
     laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
-        for i in range(9)
+        f"{new}: &{new} [*{old}, *{old}, *{old}, *{old}]\n"
+        for old, new in itertools.pairwise(names)
     )
     errors = errors_of(write("m.yaml", laughs))
     assert all("aliases" in e for e in errors)
@@ -190,7 +218,9 @@ def test_words_loader_keeps_yes_no_as_words() -> None:
     assert data == {"a": "yes", "b": "no", "c": "on", "d": True}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300))
 def test_any_text_gives_a_manifest_or_input_errors_never_a_crash(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.yaml"
@@ -201,11 +231,15 @@ def test_any_text_gives_a_manifest_or_input_errors_never_a_crash(tmp_path: Path,
         assert exc.errors and all(str(path) in str(e) for e in exc.errors)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
         max_leaves=20,
     )
 )

@@ -42,4 +42,3 @@ def test_netflix_cases_cover_every_rule_and_the_guidance() -> None:
     ):  # fmt: skip
         tags = [t for case in cases for t in case.covers if t.startswith("unsure:")]
         assert any(question in tag for tag in tags), f"the unsure path of {question}"
-

@@ -117,7 +117,8 @@ def test_strongest_outcome_union_of_obligations_and_facts(write: Write) -> None:
     path = pack_file(
         write,
         """\
-  - {id: A, title: a, cites: S, when: "true", outcome: proceed, obligations: [report-use], because: a}
+  - {id: A, title: a, cites: S, when: "true", outcome: proceed,
+     obligations: [report-use], because: a}
   - id: B
     title: b
     cites: S
@@ -186,3 +187,18 @@ def test_two_packs_combine_to_the_strongest(write: Write) -> None:
     assert {d.outcome for d in decisions} == {"escalate"}
     assert all({r.pack for r in d.rules} == {"netflix-genai", "test-pack"} for d in decisions)
     assert [p.id for p in engine.refs()] == ["netflix-genai", "test-pack"]
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_streamed_json_equals_the_whole_document(count: int) -> None:
+    import io
+
+    from clearance.policy.decision import CheckResult, to_json, write_json
+
+    manifest = load_manifest(EXAMPLE)
+    engine = Engine([resolve("netflix-genai")])
+    decisions = list(engine.decide_all(manifest))[:count]
+    whole = to_json(CheckResult("p", engine.refs(), decisions))
+    out = io.StringIO()
+    write_json(out, "p", engine.refs(), iter(decisions))
+    assert out.getvalue() == whole

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,7 @@ from clearance.manifest.loader import load_manifest
 from clearance.manifest.models import Manifest
 from clearance.perf import gc_paused
 from clearance.policy import CheckResult, Engine, builtin_ids, resolve
-from clearance.policy.decision import to_json, to_jsonable
+from clearance.policy.decision import Decision, to_jsonable, write_json
 from clearance.policy.facts import FactBuilder
 from clearance.policy.vocabulary import OUTCOME_RANK
 from clearance.reports.check import render_table, to_markdown
@@ -90,27 +91,32 @@ def check(
     with input_errors():
         manifest = _load(manifest_path, policies)
         engine = _engine_for(manifest, policies)
+    gate = _Gate(fail_on)
     with gc_paused():
-        result = CheckResult(
-            production=manifest.production.id,
-            policies=engine.refs(),
-            use_cases=list(engine.decide_all(manifest)),
-        )
-    if output_format is Format.json:
-        sys.stdout.write(to_json(result))
-    elif output_format is Format.markdown:
-        sys.stdout.write(to_markdown(result))
-    else:
-        render_table(stdout, result)
-    raise typer.Exit(_exit_code(result, fail_on))
+        decisions = gate.watch(engine.decide_all(manifest))
+        if output_format is Format.json:
+            write_json(sys.stdout, manifest.production.id, engine.refs(), decisions)
+        else:
+            result = CheckResult(manifest.production.id, engine.refs(), list(decisions))
+            if output_format is Format.markdown:
+                sys.stdout.write(to_markdown(result))
+            else:
+                render_table(stdout, result)
+    raise typer.Exit(EXIT_OPEN if gate.failed else EXIT_OK)
 
 
-def _exit_code(result: CheckResult, fail_on: FailOn) -> int:
-    if fail_on is FailOn.never:
-        return EXIT_OK
-    floor = {FailOn.open: 0, FailOn.judgment: 1, FailOn.escalate: 2}[fail_on]
-    failing = [d for d in result.use_cases if not d.cleared and OUTCOME_RANK[d.outcome] >= floor]
-    return EXIT_OPEN if failing else EXIT_OK
+class _Gate:
+    """Watches decisions as they stream past and remembers whether the run must fail."""
+
+    def __init__(self, fail_on: FailOn) -> None:
+        self.floor = {FailOn.open: 0, FailOn.judgment: 1, FailOn.escalate: 2}.get(fail_on)
+        self.failed = False
+
+    def watch(self, decisions: Iterable[Decision]) -> Iterator[Decision]:
+        for decision in decisions:
+            if self.floor is not None and not decision.cleared:
+                self.failed |= OUTCOME_RANK[decision.outcome] >= self.floor
+            yield decision
 
 
 @app.command()

@@ -7,8 +7,9 @@ pydantic's Rust serializer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import TypeAdapter
 
@@ -79,12 +80,28 @@ class CheckResult:
 
 
 _RESULT = TypeAdapter(CheckResult)
+_DECISION = TypeAdapter(Decision)
 _ANY: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 def to_json(result: CheckResult) -> str:
     """The public JSON form of a check (``clearance check --format json``)."""
     return _RESULT.dump_json(result, indent=2).decode() + "\n"
+
+
+def write_json(
+    out: TextIO, production: str, policies: list[PackRef], decisions: Iterable[Decision]
+) -> None:
+    """Stream the same text as ``to_json``, one decision at a time (bounded memory)."""
+    head = _ANY.dump_json({"production": production, "policies": policies}, indent=2).decode()
+    out.write(head.removesuffix("\n}") + ',\n  "use_cases": [')
+    separator = "\n    "
+    for decision in decisions:
+        out.write(
+            separator + _DECISION.dump_json(decision, indent=2).decode().replace("\n", "\n    ")
+        )
+        separator = ",\n    "
+    out.write("]\n}\n" if separator == "\n    " else "\n  ]\n}\n")
 
 
 def to_jsonable(value: Any) -> Any:
