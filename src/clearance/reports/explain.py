@@ -56,10 +56,11 @@ def render_explanation(
             )
         )
     if not_fired:
-        console.print(
-            "[dim]Checked, did not fire: "
-            + ", ".join(f"{pack} {rid} ({title})" for pack, rid, title in not_fired)
-            + "[/]"
-        )
+        by_pack: dict[str, list[str]] = {}
+        for pack, rule_id, _title in not_fired:
+            by_pack.setdefault(pack, []).append(rule_id)
+        checked = "; ".join(f"{pack} {', '.join(ids)}" for pack, ids in by_pack.items())
+        console.print(f"[dim]Checked, did not fire: {checked}[/]")
     console.print("[dim]Facts of this use case:[/]")
-    console.print_json(json.dumps(facts))
+    for name, value in facts.items():
+        console.print(f"  {name} = {json.dumps(value, ensure_ascii=False)}", highlight=False)
