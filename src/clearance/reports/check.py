@@ -37,10 +37,10 @@ def render_table(console: Console, result: CheckResult) -> None:
         show_lines=False,
     )
     table.add_column("Use case", style="bold", no_wrap=True)
-    table.add_column("Title")
+    table.add_column("Title", ratio=2)
     table.add_column("Outcome", no_wrap=True)
-    table.add_column("Obligations")
-    table.add_column("Rules fired")
+    table.add_column("Obligations", no_wrap=True)
+    table.add_column("Rules fired", ratio=1)
     for decision in result.use_cases:
         table.add_row(
             decision.id,
