@@ -155,7 +155,7 @@ def test_satisfied_obligations_clear_a_decision(write: Write) -> None:
     engine = Engine([resolve("netflix-genai")])
     (open_decision,) = engine.decide_all(manifest)
     assert open_decision.outcome == "proceed" and open_decision.open_obligations == ["report-use"]
-    (cleared,) = engine.decide_all(manifest, satisfied=["report-use"])
+    (cleared,) = engine.decide_all(manifest, evidence=lambda uc, obligations: {"report-use"})
     assert cleared.cleared and cleared.open_obligations == []
 
 

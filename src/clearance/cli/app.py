@@ -31,6 +31,10 @@ policy_app = typer.Typer(
     help="List, show and test policy packs.", no_args_is_help=True, rich_markup_mode="rich"
 )
 app.add_typer(policy_app, name="policy")
+consent_app = typer.Typer(help="Record performers' consent.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+audit_app = typer.Typer(help="Verify and read the audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
@@ -73,3 +77,4 @@ def _root(
 # Register the commands (modules attach themselves to ``app`` / ``policy_app``).
 from clearance.cli import check as _check  # noqa: E402,F401
 from clearance.cli import policy as _policy  # noqa: E402,F401
+from clearance.cli import register as _register  # noqa: E402,F401

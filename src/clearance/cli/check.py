@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from clearance.cli.app import EXIT_INPUT, EXIT_OK, EXIT_OPEN, app, input_errors, stderr, stdout
+from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.loader import load_manifest
 from clearance.manifest.models import Manifest
 from clearance.perf import gc_paused
@@ -19,6 +21,7 @@ from clearance.policy import CheckResult, Engine, builtin_ids, resolve
 from clearance.policy.decision import Decision, to_jsonable, write_json
 from clearance.policy.facts import FactBuilder
 from clearance.policy.vocabulary import OUTCOME_RANK
+from clearance.register.access import evidence_from_register
 from clearance.reports.check import render_table, to_markdown
 from clearance.reports.explain import render_explanation
 
@@ -74,6 +77,16 @@ def check(
         ),
     ] = FailOn.open,
     policies: PolicyOpt = None,
+    use_register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="Inside a workspace, count evidence recorded in the register (default).",
+        ),
+    ] = True,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Judge evidence expiry as of YYYY-MM-DD.")
+    ] = None,
 ) -> None:
     """Decide every use case of a manifest against its policy packs.
 
@@ -92,8 +105,12 @@ def check(
         manifest = _load(manifest_path, policies)
         engine = _engine_for(manifest, policies)
     gate = _Gate(fail_on)
+    with input_errors():
+        met = evidence_from_register(manifest.production.id, use_register, _valid_day(on))
+    if met is not None and output_format is Format.table:
+        stderr.print("[dim]Counting evidence recorded in the register.[/]")
     with gc_paused():
-        decisions = gate.watch(engine.decide_all(manifest))
+        decisions = gate.watch(engine.decide_all(manifest, met))
         if output_format is Format.json:
             write_json(sys.stdout, manifest.production.id, engine.refs(), decisions)
         else:
@@ -103,6 +120,16 @@ def check(
             else:
                 render_table(stdout, result)
     raise typer.Exit(EXIT_OPEN if gate.failed else EXIT_OK)
+
+
+def _valid_day(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            error = InputError("--on", None, "", f"expected a date YYYY-MM-DD; got {value!r}")
+            raise ManifestError([error]) from exc
+    return value
 
 
 class _Gate:

@@ -7,7 +7,7 @@ sorted union of their obligations, and every fired rule with its citation and fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,9 @@ from clearance.policy.pack import Pack
 from clearance.policy.vocabulary import Outcome, strongest
 
 _MEMO_LIMIT = 65_536
+
+#: ``(use case, its obligations) → the obligations recorded evidence meets``.
+Evidence = Callable[[UseCase, tuple[str, ...]], Collection[str]]
 
 
 @dataclass(frozen=True)
@@ -47,25 +50,26 @@ class Engine:
     def refs(self) -> list[PackRef]:
         return [PackRef(id=p.id, version=p.version, sha256=p.sha256) for p in self.packs]
 
-    def decide_all(self, manifest: Manifest, satisfied: Iterable[str] = ()) -> Iterator[Decision]:
+    def decide_all(
+        self, manifest: Manifest, evidence: Evidence | None = None
+    ) -> Iterator[Decision]:
         """Decisions for every use case of ``manifest``, in manifest order (a generator).
 
-        ``satisfied`` holds the obligation ids met by recorded evidence; until a register
-        supplies evidence it is empty and every obligation is open.
+        ``evidence`` tells which of a use case's obligations recorded evidence meets (the
+        register supplies it); without it every obligation is open.
         """
         projector = FactProjector(manifest, self._tree)
-        met = frozenset(satisfied)
         for use_case in manifest.use_cases:
-            yield self._decide(projector, use_case, met)
+            yield self._decide(projector, use_case, evidence)
 
     def decide(
-        self, manifest: Manifest, use_case: UseCase, satisfied: Iterable[str] = ()
+        self, manifest: Manifest, use_case: UseCase, evidence: Evidence | None = None
     ) -> Decision:
         """The decision for one use case of ``manifest``."""
-        return self._decide(FactProjector(manifest, self._tree), use_case, frozenset(satisfied))
+        return self._decide(FactProjector(manifest, self._tree), use_case, evidence)
 
     def _decide(
-        self, projector: FactProjector, use_case: UseCase, satisfied: frozenset[str]
+        self, projector: FactProjector, use_case: UseCase, evidence: Evidence | None
     ) -> Decision:
         facts, key = projector.project(use_case)
         verdict = self._memo.get(key)
@@ -73,7 +77,8 @@ class Engine:
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
             verdict = self._memo[key] = self._evaluate(facts)
-        open_obligations = [ob for ob in verdict.obligations if ob not in satisfied]
+        met = evidence(use_case, verdict.obligations) if evidence else ()
+        open_obligations = [ob for ob in verdict.obligations if ob not in met]
         return Decision(
             id=use_case.id,
             title=use_case.title,

@@ -24,6 +24,19 @@ OBLIGATIONS: dict[str, str] = {
 }
 
 
+#: Obligation id → who must act next to meet it.
+OBLIGATION_ACTOR: dict[str, str] = {
+    "report-use": "GenAI lead",
+    "written-approval": "studio contact",
+    "talent-consent": "talent relations",
+    "legal-review": "legal",
+    "rights-clearance": "clearances",
+    "tool-terms-review": "GenAI lead",
+    "union-agreement": "labour relations",
+    "human-authorship": "creative lead",
+}
+
+
 def strongest(outcomes: list[str]) -> Outcome:
     """The strongest of ``outcomes`` (``proceed`` when empty)."""
     best: Outcome = "proceed"

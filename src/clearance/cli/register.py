@@ -1,0 +1,497 @@
+"""Register commands: init, import, evidence (report-use, approve, consent, clear, revoke),
+status, diff, audit, export and restore."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+from rich.text import Text
+
+from clearance.cli.app import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_OPEN,
+    app,
+    audit_app,
+    consent_app,
+    input_errors,
+    stderr,
+    stdout,
+)
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.manifest.loader import load_manifest
+from clearance.perf import gc_paused
+from clearance.policy import Engine, builtin_ids, resolve
+from clearance.policy.decision import to_jsonable
+from clearance.register import audit, db, queries, transfer, workspace
+from clearance.register.access import open_register
+from clearance.register.evidence import AnyEvidence, Approval, Clearance, Consent, ReportUse
+from clearance.register.store import Register
+from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ClearanceKind(StrEnum):
+    rights_clearance = "rights-clearance"
+    legal_review = "legal-review"
+    union_agreement = "union-agreement"
+    tool_terms_review = "tool-terms-review"
+    human_authorship = "human-authorship"
+
+
+class ReplicaKind(StrEnum):
+    likeness = "likeness"
+    voice = "voice"
+    likeness_and_voice = "likeness-and-voice"
+
+
+As = Annotated[
+    str | None, typer.Option("--as", help="Who is acting (else CLEARANCE_ACTOR, config, OS user).")
+]
+ProductionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--production", "-P", help="Production id (needed when the register has several)."
+    ),
+]
+UseCases = Annotated[list[str], typer.Argument(help="Use case ids the evidence covers.")]
+DateOpt = Annotated[
+    str | None, typer.Option("--date", help="Date of the record (YYYY-MM-DD; default today).")
+]
+ExpiresOpt = Annotated[str | None, typer.Option("--expires", help="Expiry date (YYYY-MM-DD).")]
+ReferenceOpt = Annotated[
+    str | None, typer.Option("--reference", help="Document reference (contract no., email id).")
+]
+AttachOpt = Annotated[
+    Path | None, typer.Option("--attach", help="File to store with the record (signed PDF, email).")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OnOpt = Annotated[
+    str | None,
+    typer.Option("--on", help="Judge expiry as of this day (YYYY-MM-DD; default today)."),
+]
+
+
+@contextmanager
+def _opened(actor: str | None = None) -> Iterator[tuple[Register, workspace.Workspace]]:
+    with input_errors(), open_register(actor) as opened:
+        yield opened
+
+
+def _production(register: Register, given: str | None) -> str:
+    with register.read() as conn:
+        known = queries.productions(conn)
+    if given:
+        if given not in known:
+            raise ManifestError(
+                [
+                    InputError(
+                        "--production",
+                        None,
+                        "",
+                        f"no production {given!r} (have: {', '.join(known) or 'none'})",
+                    )
+                ]
+            )
+        return given
+    if len(known) == 1:
+        return known[0]
+    problem = (
+        "the register is empty: run `clearance import MANIFEST`"
+        if not known
+        else f"several productions ({', '.join(known)}): pass --production"
+    )
+    raise ManifestError([InputError("--production", None, "", problem)])
+
+
+def _day(value: str | None, option: str) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ManifestError(
+            [InputError(option, None, "", f"expected a date YYYY-MM-DD; got {value!r}")]
+        ) from exc
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder to hold .clearance/ (default: here).")
+    ] = Path("."),
+) -> None:
+    """Create a register: DIR/.clearance/ with a SQLite database and an attachment store.
+
+    With CLEARANCE_DATABASE_URL set (e.g. postgresql+psycopg://user@host/db), creates or
+    upgrades the schema in that database instead. Safe to run again.
+    """
+    folder = workspace.create(directory)
+    ws = workspace.find(directory)
+    assert ws is not None
+    engine = db.connect(ws.database_url)
+    try:
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    stdout.print(f"Register ready: {ws.label} (attachments in {ws.attachments})", highlight=False)
+    del folder
+
+
+@app.command("import")
+def import_(
+    manifest_path: Annotated[Path, typer.Argument(help="Production manifest to record.")],
+    actor: As = None,
+) -> None:
+    """Record a manifest's use cases and decisions. Idempotent: a changed use case gets a new
+    revision, a new pack version a new decision, and an unchanged manifest writes nothing.
+
+    Example: clearance import examples/neon-harbor/manifest.yaml
+    """
+    with _opened(actor) as (register, _ws), input_errors():
+        manifest = load_manifest(manifest_path, known_policies=builtin_ids())
+        engine = Engine([resolve(p) for p in manifest.production.policies])
+        with gc_paused():
+            summary = register.import_manifest(manifest, engine)
+    stdout.print(
+        f"{summary.production}: {summary.created} new, {summary.revised} revised, "
+        f"{summary.unchanged} unchanged use cases; {summary.decisions} decisions recorded"
+        + ("" if summary.wrote else " (nothing written)")
+    )
+    if summary.absent:
+        stdout.print(
+            f"[yellow]In the register but not in this manifest:[/] {', '.join(summary.absent)}"
+        )
+
+
+def _record(actor: str | None, production: str | None, build: Any, attach: Path | None) -> None:
+    with _opened(actor) as (register, _ws), input_errors():
+        prod = _production(register, production)
+        try:
+            item: AnyEvidence = build(prod)
+        except ValidationError as exc:
+            raise ManifestError(
+                [
+                    InputError("evidence", None, ".".join(map(str, e["loc"])), e["msg"])
+                    for e in exc.errors()
+                ]
+            ) from exc
+        evidence_id = register.record(item, source="evidence")
+    stdout.print(
+        f"Recorded {item.kind} {evidence_id} for {', '.join(item.use_cases)}"
+        + (f" (attached {attach.name})" if attach else "")
+    )
+
+
+@app.command("report-use")
+def report_use(
+    use_cases: UseCases,
+    contact: Annotated[str, typer.Option("--contact", help="The studio contact reported to.")],
+    channel: Annotated[str, typer.Option("--channel", help="email, meeting, portal, …")] = "email",
+    date: DateOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record that use cases were reported to the studio contact (meets report-use).
+
+    Example: clearance report-use UC-001 UC-002 --contact "J. Park (Netflix)" --reference MAIL-118
+    """
+    _record(actor, production, lambda prod: ReportUse(
+        production=prod, use_cases=use_cases, date=date or dt.date.today(), contact=contact,
+        channel=channel, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@app.command()
+def approve(
+    use_cases: UseCases,
+    approver: Annotated[str, typer.Option("--approver", help="Who approved in writing.")],
+    condition: Annotated[
+        list[str] | None,
+        typer.Option("--condition", help="A condition of the approval (repeatable)."),
+    ] = None,
+    date: DateOpt = None,
+    expires: ExpiresOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record a written approval of use cases (meets written-approval).
+
+    Example: clearance approve UC-011 --approver "Netflix production legal" --condition "final VFX review" --attach approval.pdf
+    """
+    _record(actor, production, lambda prod: Approval(
+        production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
+        approver=approver, conditions=condition or [], reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@consent_app.command("add")
+def consent_add(
+    performer: Annotated[str, typer.Argument(help="Talent id of the performer.")],
+    use_cases: UseCases,
+    replica: Annotated[
+        list[ReplicaKind] | None,
+        typer.Option("--replica", help="Replica kind consented to (repeatable)."),
+    ] = None,
+    use: Annotated[
+        list[str] | None, typer.Option("--use", help="A use consented to (repeatable).")
+    ] = None,
+    guild_notified: Annotated[
+        bool, typer.Option("--guild-notified", help="The guild was notified.")
+    ] = False,
+    date: DateOpt = None,
+    expires: ExpiresOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record a performer's documented consent for use cases (meets talent-consent for them).
+
+    Example: clearance consent add ava-reyes UC-011 --replica likeness --use "de-ageing, ep 104" --attach consent.pdf
+    """
+    _record(actor, production, lambda prod: Consent(
+        production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
+        performer=performer, replica=[r.value for r in replica or []], uses=use or [],
+        guild_notified=guild_notified, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@app.command("clear")
+def clear(
+    kind: Annotated[ClearanceKind, typer.Argument(help="What was cleared.")],
+    use_cases: UseCases,
+    by: Annotated[str, typer.Option("--by", help="Who cleared it (person, firm, union).")],
+    notes: Annotated[str | None, typer.Option("--notes", help="Free text.")] = None,
+    date: DateOpt = None,
+    expires: ExpiresOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record a rights clearance, legal review, union agreement, tool terms review or
+    human-authorship record for use cases.
+
+    Example: clearance clear legal-review UC-009 --by "Harbor Legal LLP" --reference HL-2291
+    """
+    _record(actor, production, lambda prod: Clearance(
+        production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
+        kind=kind.value, by=by, notes=notes, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@app.command()
+def revoke(
+    evidence_id: Annotated[str, typer.Argument(help="Evidence id, e.g. EV-3F2A9C01D4.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is withdrawn.")],
+    actor: As = None,
+) -> None:
+    """Revoke a consent, approval or clearance: what depended on it is no longer cleared."""
+    with _opened(actor) as (register, _ws), input_errors():
+        row = register.revoke(evidence_id, reason)
+    stdout.print(f"Revoked {evidence_id} ({row['kind']}, {', '.join(json.loads(row['scope']))})")
+
+
+@app.command()
+def status(
+    production: ProductionOpt = None,
+    on: OnOpt = None,
+    output_format: FormatOpt = Format.table,
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only use cases with open obligations.")
+    ] = False,
+) -> None:
+    """Per use case: its outcome, each obligation with the evidence that meets it or why not,
+    and who must act next. Exit code 1 when some obligation is open.
+
+    Example: clearance status --on 2027-03-01 --format json
+    """
+    with _opened() as (register, _ws), input_errors():
+        prod = _production(register, production)
+        day = _day(on, "--on")
+        with register.read() as conn, gc_paused():
+            states = queries.status(conn, prod, day, register.store)
+    shown = [s for s in states if not (open_only and s.cleared)]
+    if output_format is Format.json:
+        payload = {
+            "production": prod,
+            "on": day.isoformat(),
+            "use_cases": [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "revision": s.revision,
+                    "outcome": s.outcome,
+                    "packs": s.packs,
+                    "cleared": s.cleared,
+                    "next": s.next,
+                    "obligations": [to_jsonable(o) for o in s.obligations],
+                }  # fmt: skip
+                for s in shown
+            ],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        table = Table(title=f"{prod} — obligations as of {day.isoformat()}", title_justify="left")
+        for column in ("Use case", "Outcome", "Obligation", "State", "Next"):
+            table.add_column(column)
+        for s in shown:
+            for i, state in enumerate(s.obligations):
+                table.add_row(
+                    f"{s.id} r{s.revision}" if i == 0 else "",
+                    Text(outcome_label(s.outcome), OUTCOME_STYLE[s.outcome]) if i == 0 else "",
+                    state.obligation,
+                    Text(
+                        ("✓ " + ", ".join(state.evidence) + " ") if state.met else "○ ",
+                        "green" if state.met else "red",
+                    )
+                    + Text("" if state.why == "met" else state.why, "dim"),
+                    state.next or "",
+                )
+        stdout.print(table)
+        cleared = sum(s.cleared for s in states)
+        stdout.print(f"{cleared} of {len(states)} use cases cleared.")
+    raise typer.Exit(EXIT_OK if all(s.cleared for s in states) else EXIT_OPEN)
+
+
+@app.command()
+def diff(
+    production: ProductionOpt = None,
+    on: OnOpt = None,
+    output_format: FormatOpt = Format.table,
+) -> None:
+    """What changed in the last re-decision of each use case: outcome, obligations, and
+    which obligations recorded evidence no longer (or not yet) covers."""
+    with _opened() as (register, _ws), input_errors():
+        prod = _production(register, production)
+        with register.read() as conn:
+            changes = queries.diff(conn, prod, _day(on, "--on"))
+    if output_format is Format.json:
+        sys.stdout.write(
+            json.dumps({"production": prod, "changes": to_jsonable(changes)}, indent=2) + "\n"
+        )
+        return
+    table = Table(title=f"{prod} — changed decisions", title_justify="left")
+    for column in (
+        "Use case",
+        "Revision",
+        "Outcome",
+        "Obligations added",
+        "removed",
+        "Not covered now",
+    ):
+        table.add_column(column)
+    for c in changes:
+        table.add_row(
+            c.id,
+            f"r{c.from_revision} → r{c.to_revision}"
+            + (" (new pack)" if c.from_packs != c.to_packs else ""),
+            f"{c.from_outcome} → {c.to_outcome}",
+            ", ".join(c.added) or "—",
+            ", ".join(c.removed) or "—",
+            Text(", ".join(c.uncovered) or "—", "red" if c.uncovered else ""),
+        )
+    stdout.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(output_format: FormatOpt = Format.table) -> None:
+    """Re-walk the hash chain and re-digest every row: exit 1 on any edit, insertion or
+    deletion made outside the register, or a missing/altered attachment."""
+    with _opened() as (register, _ws), register.read() as conn:
+        result = audit.verify(conn, register.store)
+    if output_format is Format.json:
+        payload = {"ok": result.ok, "events": result.events, "head": result.head_hash}
+        payload["problems"] = result.problems
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    elif result.problems:
+        stdout.print(f"[bold red]Audit trail FAILED[/] ({result.events} events):")
+        for problem in result.problems:
+            stdout.print(f"  {problem}", highlight=False, soft_wrap=True)
+    else:
+        stdout.print(
+            f"[green]Audit trail intact[/]: {result.events} events, head {result.head_hash}",
+            highlight=False,
+        )
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_OPEN)
+
+
+@audit_app.command("log")
+def audit_log(
+    production: Annotated[str | None, typer.Option("--production", "-P")] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Subject contains this text.")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Action starts with this text.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    output_format: FormatOpt = Format.table,
+) -> None:
+    """Show the history of the register, newest last, with filters."""
+    with _opened() as (register, _ws), register.read() as conn:
+        events = queries.audit_log(conn, production, subject, action, actor, limit)
+    if output_format is Format.json:
+        sys.stdout.write(json.dumps(events, indent=2) + "\n")
+        return
+    table = Table(title="Audit log", title_justify="left")
+    for column in ("#", "At (UTC)", "Actor", "Action", "Subject"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(str(e["seq"]), e["at"][:19], e["actor"], e["action"], e["subject"])
+    stdout.print(table)
+
+
+@app.command("export")
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="A .zip file, or a folder.")],
+) -> None:
+    """Write the whole register (JSON plus attachments) to a zip or a folder."""
+    with _opened() as (register, _ws), register.read() as conn:
+        try:
+            counts = transfer.export(conn, register.store, output)
+        except transfer.TransferError as exc:
+            stderr.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(EXIT_INPUT) from exc
+    stdout.print(
+        f"Exported to {output}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore(
+    source: Annotated[Path, typer.Argument(help="An export (.zip or folder).")],
+) -> None:
+    """Load an export into an empty register (after `clearance init`)."""
+    with _opened() as (register, _ws):
+        try:
+            with register.write() as conn:
+                counts = transfer.restore(conn, register.store, source)
+        except transfer.TransferError as exc:
+            stderr.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(EXIT_INPUT) from exc
+    stdout.print(
+        f"Restored from {source}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
+        highlight=False,
+    )

@@ -1,0 +1,48 @@
+"""Opening the register the current folder belongs to (used by every command)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.manifest.models import UseCase
+from clearance.register import db, queries, workspace
+from clearance.register.store import Register
+
+
+@contextmanager
+def open_register(actor: str | None = None) -> Iterator[tuple[Register, workspace.Workspace]]:
+    """The register of the current workspace (or ``CLEARANCE_DATABASE_URL``), schema checked.
+
+    Raises ``ManifestError`` (exit code 2) when there is none or its schema is not current.
+    """
+    try:
+        ws = workspace.find()
+        if ws is None:
+            raise workspace.WorkspaceError(
+                "no register here: run `clearance init` (or set CLEARANCE_DATABASE_URL)"
+            )
+        engine = db.connect(ws.database_url)
+        db.require_current(engine)
+    except (workspace.WorkspaceError, db.SchemaError) as exc:
+        raise ManifestError([InputError("register", None, "", str(exc))]) from exc
+    try:
+        yield Register(engine, ws.attachments, workspace.actor(actor, ws)), ws
+    finally:
+        engine.dispose()
+
+
+def evidence_from_register(
+    production: str, use_register: bool, on: str | None
+) -> Callable[[UseCase, tuple[str, ...]], set[str]] | None:
+    """For ``clearance check``: the evidence callback when a workspace holds this production,
+    else ``None`` (every obligation open)."""
+    if not use_register or workspace.find() is None:
+        return None
+    day = dt.date.fromisoformat(on) if on else dt.date.today()
+    with open_register() as (register, _ws), register.read() as conn:
+        if production not in queries.productions(conn):
+            return None
+        return queries.evidence_check(conn, production, register.store, day)

@@ -1,0 +1,180 @@
+"""Read-side queries of the register: status, evidence, history, diff, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from clearance.manifest.models import UseCase
+from clearance.register import attachments, schema
+from clearance.register.status import EvidenceIndex, EvidenceView, UseCaseFacts, UseCaseStatus
+
+
+def productions(db: Connection) -> list[str]:
+    return [
+        r.id for r in db.execute(select(schema.productions.c.id).order_by(schema.productions.c.id))
+    ]
+
+
+def evidence(db: Connection, production: str) -> list[EvidenceView]:
+    ev = schema.evidence
+    rows = db.execute(select(ev).where(ev.c.production_id == production).order_by(ev.c.recorded_at))
+    return [EvidenceView.from_row(r) for r in rows]
+
+
+def evidence_index(db: Connection, production: str, store: Path | None) -> EvidenceIndex:
+    """The production's evidence; with the store, evidence whose file is gone does not count."""
+    items = evidence(db, production)
+    broken: dict[str, str] = {}
+    if store is not None:
+        for sha in {i.attachment_sha256 for i in items if i.attachment_sha256}:
+            problem = attachments.check_file(store, sha)
+            if problem:
+                broken[sha] = problem
+    return EvidenceIndex(items, broken)
+
+
+def status(
+    db: Connection, production: str, on: dt.date, store: Path | None = None
+) -> list[UseCaseStatus]:
+    """Every use case's current decision and the state of each of its obligations."""
+    uc, rev, dec = schema.use_cases, schema.revisions, schema.decisions
+    bodies = {
+        r.pk: json.loads(r.body)["use_case"]
+        for r in db.execute(
+            select(uc.c.pk, rev.c.body)
+            .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+            .where(uc.c.production_id == production)
+        )
+    }
+    latest: dict[int, Any] = {}
+    for row in db.execute(
+        select(
+            uc.c.pk,
+            uc.c.uc_id,
+            uc.c.title,
+            uc.c.revision,
+            dec.c.pk.label("dpk"),
+            dec.c.outcome,
+            dec.c.obligations,
+            dec.c.packs_key,
+        )  # fmt: skip
+        .join(dec, (dec.c.use_case_pk == uc.c.pk) & (dec.c.revision == uc.c.revision))
+        .where(uc.c.production_id == production)
+        .order_by(uc.c.pk, dec.c.pk)
+    ):
+        latest[row.pk] = row  # the newest decision of the current revision wins
+    index = evidence_index(db, production, store)
+    result = []
+    for pk, row in latest.items():
+        body = bodies[pk]
+        facts = UseCaseFacts(
+            row.uc_id, row.revision, tuple(body["talent"]["performers"]), body["talent"]["replica"]
+        )
+        result.append(
+            UseCaseStatus(
+                production=production,
+                id=row.uc_id,
+                title=row.title,
+                revision=row.revision,
+                outcome=row.outcome,
+                packs=row.packs_key,
+                obligations=index.states(facts, json.loads(row.obligations), on),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    from_revision: int
+    to_revision: int
+    from_packs: str
+    to_packs: str
+    from_outcome: str
+    to_outcome: str
+    added: list[str]
+    removed: list[str]
+    uncovered: list[str]  # obligations of the new decision that recorded evidence does not meet
+
+
+def diff(db: Connection, production: str, on: dt.date, store: Path | None = None) -> list[Change]:
+    """For each use case decided more than once: what changed between its last two decisions."""
+    uc, dec = schema.use_cases, schema.decisions
+    history: dict[str, list[Any]] = {}
+    for row in db.execute(
+        select(uc.c.uc_id, dec.c.revision, dec.c.packs_key, dec.c.outcome, dec.c.obligations)
+        .join(dec, dec.c.use_case_pk == uc.c.pk)
+        .where(uc.c.production_id == production)
+        .order_by(uc.c.pk, dec.c.pk)
+    ):
+        history.setdefault(row.uc_id, []).append(row)
+    current = {s.id: s for s in status(db, production, on, store)}
+    changes = []
+    for uc_id, decisions in history.items():
+        if len(decisions) < 2:
+            continue
+        old, new = decisions[-2], decisions[-1]
+        before, after = json.loads(old.obligations), json.loads(new.obligations)
+        state = current.get(uc_id)
+        uncovered = [s.obligation for s in state.obligations if not s.met] if state else []
+        changes.append(
+            Change(
+                id=uc_id,
+                from_revision=old.revision,
+                to_revision=new.revision,
+                from_packs=old.packs_key,
+                to_packs=new.packs_key,
+                from_outcome=old.outcome,
+                to_outcome=new.outcome,
+                added=sorted(set(after) - set(before)),
+                removed=sorted(set(before) - set(after)),
+                uncovered=uncovered,
+            )
+        )
+    return changes
+
+
+def audit_log(
+    db: Connection,
+    production: str | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` events matching every filter given, oldest first."""
+    ev = schema.audit_events
+    query = select(ev).order_by(ev.c.seq.desc()).limit(limit)
+    if production:
+        query = query.where(ev.c.production_id == production)
+    if subject:
+        query = query.where(ev.c.subject.contains(subject, autoescape=True))
+    if action:
+        query = query.where(ev.c.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.where(ev.c.actor == actor)
+    return [dict(r) for r in reversed(db.execute(query).mappings().all())]
+
+
+def evidence_check(
+    db: Connection, production: str, store: Path | None, on: dt.date
+) -> Callable[[UseCase, tuple[str, ...]], set[str]]:
+    """The engine's ``evidence`` callback: which obligations recorded evidence meets."""
+    index = evidence_index(db, production, store)
+
+    def met(use_case: UseCase, obligations: tuple[str, ...]) -> set[str]:
+        facts = UseCaseFacts(
+            use_case.id, 0, tuple(use_case.talent.performers), use_case.talent.replica
+        )
+        return {ob for ob in obligations if index.state(facts, ob, on).met}
+
+    return met

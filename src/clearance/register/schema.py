@@ -1,0 +1,126 @@
+"""Tables of the register (SQLAlchemy Core). Alembic migrations create them.
+
+Identifiers are natural where people see them (production id, use case id, evidence id);
+JSON columns hold the structured parts (scope, details, decision rules) as canonical text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+productions = Table(
+    "productions",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("title", Text),
+    Column("created_at", String(40), nullable=False),
+)
+
+use_cases = Table(
+    "use_cases",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("production_id", String(100), ForeignKey("productions.id"), nullable=False),
+    Column("uc_id", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    UniqueConstraint("production_id", "uc_id", name="uq_use_case"),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("use_case_pk", Integer, ForeignKey("use_cases.pk"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", Text, nullable=False),
+    UniqueConstraint("use_case_pk", "revision", name="uq_revision"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("use_case_pk", Integer, ForeignKey("use_cases.pk"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("packs_key", String(400), nullable=False),
+    Column("packs", Text, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("obligations", Text, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("decided_at", String(40), nullable=False),
+    UniqueConstraint("use_case_pk", "revision", "packs_key", name="uq_decision"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("performer", String(100)),
+    Column("date", String(10), nullable=False),
+    Column("expires", String(10)),
+    Column("reference", Text),
+    Column("details", Text, nullable=False),
+    Column("attachment_sha256", String(64)),
+    Column("recorded_against", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+    Column("revoked_by", Text),
+    Column("revoke_reason", Text),
+)
+Index("ix_evidence_production", evidence.c.production_id)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("stored_at", String(40), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("production_id", String(100)),
+    Column("subject", Text, nullable=False),
+    Column("before_digest", String(64)),
+    Column("after_digest", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_production", audit_events.c.production_id)
+Index("ix_audit_subject", audit_events.c.subject)
+
+# One row: the last event of the chain. Writers lock it, which serialises appends.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

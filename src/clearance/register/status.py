@@ -1,0 +1,160 @@
+"""Which obligations recorded evidence meets, and why not where it does not.
+
+Mechanical, per the spec's "Evidence" section: an obligation is met by evidence of the same
+kind that names the use case, is not revoked and has not expired on the given day; consent is
+needed from every performer of the use case and must cover the replica kind used. (Outcomes
+and obligations themselves come only from the policy engine.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearance.policy.vocabulary import OBLIGATION_ACTOR
+from clearance.register.evidence import covers_replica
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    id: str
+    kind: str
+    scope: frozenset[str]
+    performer: str | None
+    date: str
+    expires: str | None
+    reference: str | None
+    details: dict[str, Any]
+    attachment_sha256: str | None
+    recorded_against: dict[str, int]
+    recorded_by: str
+    revoked_at: str | None
+    revoke_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> EvidenceView:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            scope=frozenset(json.loads(row.scope)),
+            performer=row.performer,
+            date=row.date,
+            expires=row.expires,
+            reference=row.reference,
+            details=json.loads(row.details),
+            attachment_sha256=row.attachment_sha256,
+            recorded_against=json.loads(row.recorded_against),
+            recorded_by=row.recorded_by,
+            revoked_at=row.revoked_at,
+            revoke_reason=row.revoke_reason,
+        )
+
+
+@dataclass(frozen=True)
+class ObligationState:
+    obligation: str
+    met: bool
+    evidence: list[str]
+    why: str
+    next: str | None
+
+
+@dataclass(frozen=True)
+class UseCaseFacts:
+    """What matching needs to know about a use case."""
+
+    id: str
+    revision: int
+    performers: tuple[str, ...]
+    replica: str
+
+
+class EvidenceIndex:
+    """A production's evidence, indexed by (kind, use case)."""
+
+    def __init__(
+        self, evidence: Iterable[EvidenceView], broken: dict[str, str] | None = None
+    ) -> None:
+        """``broken`` maps attachment digests whose stored file is missing or altered."""
+        self.broken = broken or {}
+        self.by_key: dict[tuple[str, str], list[EvidenceView]] = defaultdict(list)
+        for item in evidence:
+            for uc in item.scope:
+                self.by_key[(item.kind, uc)].append(item)
+
+    def states(
+        self, use_case: UseCaseFacts, obligations: Iterable[str], on: dt.date
+    ) -> list[ObligationState]:
+        return [self.state(use_case, ob, on) for ob in obligations]
+
+    def state(self, use_case: UseCaseFacts, obligation: str, on: dt.date) -> ObligationState:
+        candidates = self.by_key.get((obligation, use_case.id), [])
+        day = on.isoformat()
+        valid: list[EvidenceView] = []
+        reasons: list[str] = []
+        for item in candidates:
+            if item.revoked_at is not None:
+                reasons.append(f"{item.id} revoked ({item.revoke_reason or 'no reason given'})")
+            elif item.expires is not None and item.expires < day:
+                reasons.append(f"{item.id} expired on {item.expires}")
+            elif item.attachment_sha256 in self.broken:
+                reasons.append(f"{item.id} attachment {self.broken[item.attachment_sha256]}")
+            elif item.date > day:
+                reasons.append(f"{item.id} takes effect on {item.date}")
+            elif obligation == "talent-consent" and not covers_replica(
+                item.details.get("replica", []), use_case.replica
+            ):
+                reasons.append(
+                    f"{item.id} does not cover a {use_case.replica} replica (out of scope)"
+                )
+            else:
+                valid.append(item)
+        if obligation == "talent-consent":
+            consenting = {item.performer for item in valid}
+            missing = [p for p in use_case.performers if p not in consenting]
+            met = not missing and bool(use_case.performers)
+            if missing:
+                reasons.insert(0, f"no valid consent from {', '.join(missing)}")
+        else:
+            met = bool(valid)
+        stale = [
+            item.id
+            for item in valid
+            if item.recorded_against.get(use_case.id, use_case.revision) != use_case.revision
+        ]
+        if met:
+            why = "met"
+            if stale:
+                why += f" (recorded before the use case changed: {', '.join(stale)} — re-check)"
+        else:
+            why = "; ".join(reasons) if reasons else "no evidence"
+        return ObligationState(
+            obligation=obligation,
+            met=met,
+            evidence=[item.id for item in valid],
+            why=why,
+            next=None if met else OBLIGATION_ACTOR.get(obligation),
+        )
+
+
+@dataclass(frozen=True)
+class UseCaseStatus:
+    production: str
+    id: str
+    title: str
+    revision: int
+    outcome: str
+    packs: str
+    obligations: list[ObligationState] = field(default_factory=list)
+
+    @property
+    def cleared(self) -> bool:
+        return all(state.met for state in self.obligations)
+
+    @property
+    def next(self) -> list[str]:
+        return sorted({s.next for s in self.obligations if s.next})

@@ -1,0 +1,405 @@
+"""``Register``: every read and write of the register goes through here.
+
+Writes run in one transaction that also appends their audit events, so data and trail never
+disagree: a crash (even ``kill -9``) leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import insert as sql_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.manifest.models import Manifest
+from clearance.policy.decision import Decision, to_jsonable
+from clearance.policy.engine import Engine as PolicyEngine
+from clearance.register import attachments, audit, schema
+from clearance.register.audit import Event, row_digest
+from clearance.register.canonical import canonical, digest
+from clearance.register.db import WRITE
+from clearance.register.evidence import AnyEvidence, Consent, details_of
+
+
+@dataclass
+class ImportSummary:
+    production: str
+    created: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    decisions: int = 0
+    absent: list[str] = field(default_factory=list)
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.created or self.revised or self.decisions)
+
+
+def packs_key(decision_packs: list[dict[str, str]]) -> str:
+    return ",".join(f"{p['id']}@{p['version']}#{p['sha256'][:16]}" for p in decision_packs)
+
+
+class Register:
+    def __init__(self, engine: Engine, store: Path, actor: str) -> None:
+        self.engine = engine
+        self.store = store
+        self.actor = actor
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (SQLite: BEGIN IMMEDIATE; retried while the file is busy)."""
+        with self.engine.connect().execution_options(**{WRITE: True}) as connection:
+            for attempt in range(5):
+                try:
+                    connection.begin()
+                    break
+                except OperationalError:  # pragma: no cover - busy beyond the timeout
+                    if attempt == 4:
+                        raise
+            try:
+                yield connection
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    # -- import -----------------------------------------------------------------------------
+
+    def import_manifest(self, manifest: Manifest, engine: PolicyEngine) -> ImportSummary:
+        """Record the manifest's use cases and their decisions; unchanged ones write nothing."""
+        production = manifest.production
+        summary = ImportSummary(production.id)
+        packs = [to_jsonable(p) for p in engine.refs()]
+        key = packs_key(packs)
+        tools = {t.id: t.model_dump(mode="json") for t in manifest.tools}
+        talent = {p.id: p.model_dump(mode="json") for p in manifest.talent}
+        context = production.model_dump(mode="json", include={"id", "format", "territories"})
+        uc_t, rev_t, dec_t = schema.use_cases, schema.revisions, schema.decisions
+        with self.write() as db:
+            events: list[Event] = []
+            if (
+                db.execute(
+                    select(schema.productions.c.id).where(schema.productions.c.id == production.id)
+                ).first()
+                is None
+            ):
+                row = {"id": production.id, "title": production.title, "created_at": audit.now()}
+                db.execute(sql_insert(schema.productions), [row])
+                events.append(
+                    Event(
+                        "production.create",
+                        f"production:{production.id}",
+                        production.id,
+                        None,
+                        row_digest(row),
+                    )
+                )
+            existing = {
+                r.uc_id: r
+                for r in db.execute(select(uc_t).where(uc_t.c.production_id == production.id))
+            }
+            decided = {
+                (r.use_case_pk, r.revision)
+                for r in db.execute(
+                    select(dec_t.c.use_case_pk, dec_t.c.revision)
+                    .join(uc_t, uc_t.c.pk == dec_t.c.use_case_pk)
+                    .where(uc_t.c.production_id == production.id, dec_t.c.packs_key == key)
+                )
+            }
+            plans: list[tuple[Decision, str, str, Any]] = []
+            for use_case, decision in zip(
+                manifest.use_cases, engine.decide_all(manifest), strict=True
+            ):
+                body = canonical(
+                    {
+                        "use_case": use_case.model_dump(mode="json"),
+                        "tools": [tools[t] for t in use_case.tools],
+                        "performers": [talent[p] for p in use_case.talent.performers],
+                        "production": context,
+                    }
+                )
+                plans.append((decision, body, digest(json.loads(body)), existing.get(use_case.id)))
+            summary.absent = sorted(set(existing) - {uc.id for uc in manifest.use_cases})
+            new_rows = [
+                {
+                    "production_id": production.id,
+                    "uc_id": d.id,
+                    "title": d.title,
+                    "revision": 1,
+                    "content_sha256": sha,
+                }
+                for d, _body, sha, old in plans
+                if old is None
+            ]
+            created: dict[str, Any] = {}
+            if new_rows:
+                db.execute(sql_insert(uc_t), new_rows)
+                fresh = db.execute(select(uc_t).where(uc_t.c.production_id == production.id))
+                created = {r.uc_id: r for r in fresh if r.uc_id not in existing}
+            revision_rows, decision_rows, updates = [], [], []
+            now = audit.now()
+            for decision, body, sha, old in plans:
+                subject = f"{production.id}/{decision.id}"
+                if old is None:
+                    row = created[decision.id]
+                    pk, revision = row.pk, 1
+                    events.append(
+                        Event(
+                            "use-case.create",
+                            f"use-case:{subject}",
+                            production.id,
+                            None,
+                            row_digest(row),
+                        )
+                    )
+                elif old.content_sha256 != sha:
+                    pk, revision = old.pk, old.revision + 1
+                    after = {
+                        **old._mapping,
+                        "revision": revision,
+                        "content_sha256": sha,
+                        "title": decision.title,
+                    }
+                    updates.append(
+                        {
+                            "b_pk": pk,
+                            "revision": revision,
+                            "content_sha256": sha,
+                            "title": decision.title,
+                        }
+                    )
+                    events.append(
+                        Event(
+                            "use-case.revise",
+                            f"use-case:{subject}",
+                            production.id,
+                            row_digest(old),
+                            row_digest(after),
+                        )
+                    )
+                    summary.revised += 1
+                else:
+                    pk, revision = old.pk, old.revision
+                    if (pk, revision) in decided:
+                        summary.unchanged += 1
+                        continue
+                if old is None or old.content_sha256 != sha:
+                    rev_row = {
+                        "use_case_pk": pk,
+                        "revision": revision,
+                        "content_sha256": sha,
+                        "body": body,
+                        "created_at": now,
+                        "created_by": self.actor,
+                    }
+                    revision_rows.append(rev_row)
+                    events.append(
+                        Event(
+                            "revision.record",
+                            f"revision:{subject}@{revision}",
+                            production.id,
+                            None,
+                            row_digest(rev_row),
+                        )
+                    )
+                    summary.created += old is None
+                dec_row = {
+                    "use_case_pk": pk,
+                    "revision": revision,
+                    "packs_key": key,
+                    "packs": canonical(packs),
+                    "outcome": decision.outcome,
+                    "obligations": canonical(decision.obligations),
+                    "rules": canonical(to_jsonable(decision.rules)),
+                    "decided_at": now,
+                }
+                decision_rows.append(dec_row)
+                events.append(
+                    Event(
+                        "decision.record",
+                        f"decision:{subject}@{revision}/{key}",
+                        production.id,
+                        None,
+                        row_digest(dec_row),
+                    )
+                )
+                summary.decisions += 1
+            if updates:
+                db.execute(
+                    update(uc_t)
+                    .where(uc_t.c.pk == bindparam("b_pk"))
+                    .values(
+                        revision=bindparam("revision"),
+                        content_sha256=bindparam("content_sha256"),
+                        title=bindparam("title"),
+                    ),
+                    updates,
+                )
+            if revision_rows:
+                db.execute(sql_insert(rev_t), revision_rows)
+            if decision_rows:
+                db.execute(sql_insert(dec_t), decision_rows)
+            audit.append(db, self.actor, events)
+        return summary
+
+    # -- evidence ---------------------------------------------------------------------------
+
+    def record(self, item: AnyEvidence, source: str = "evidence") -> str:
+        """Validate ``item`` against the register and store it; returns the evidence id."""
+        with self.write() as db:
+            current = self._current_use_cases(db, item.production)
+            errors = self._check_scope(item, current, source)
+            if item.attachment is not None and not item.attachment.is_file():
+                errors.append(
+                    InputError(source, None, "attachment", f"no such file: {item.attachment}")
+                )
+            if errors:
+                raise ManifestError(errors)
+            events: list[Event] = []
+            attachment_sha = None
+            if item.attachment is not None:
+                attachment_sha, size = attachments.put(self.store, item.attachment)
+                known = db.execute(
+                    select(schema.attachments).where(schema.attachments.c.sha256 == attachment_sha)
+                ).first()
+                if known is None:
+                    row = {
+                        "sha256": attachment_sha,
+                        "size": size,
+                        "name": item.attachment.name,
+                        "stored_at": audit.now(),
+                    }
+                    db.execute(sql_insert(schema.attachments), [row])
+                    events.append(
+                        Event(
+                            "attachment.store",
+                            f"attachment:{attachment_sha}",
+                            item.production,
+                            None,
+                            row_digest(row),
+                        )
+                    )
+            evidence_id = f"EV-{uuid.uuid4().hex[:10].upper()}"
+            row = {
+                "id": evidence_id,
+                "production_id": item.production,
+                "kind": item.kind,
+                "scope": canonical(sorted(set(item.use_cases))),
+                "performer": item.performer if isinstance(item, Consent) else None,
+                "date": item.date.isoformat(),
+                "expires": item.expires.isoformat() if item.expires else None,
+                "reference": item.reference,
+                "details": canonical(details_of(item)),
+                "attachment_sha256": attachment_sha,
+                "recorded_against": canonical(
+                    {uc: current[uc]["revision"] for uc in sorted(set(item.use_cases))}
+                ),
+                "recorded_by": self.actor,
+                "recorded_at": audit.now(),
+                "revoked_at": None,
+                "revoked_by": None,
+                "revoke_reason": None,
+            }
+            db.execute(sql_insert(schema.evidence), [row])
+            events.append(
+                Event(
+                    f"evidence.{item.kind}",
+                    f"evidence:{evidence_id}",
+                    item.production,
+                    None,
+                    row_digest(row),
+                )
+            )
+            audit.append(db, self.actor, events)
+        return evidence_id
+
+    def revoke(self, evidence_id: str, reason: str) -> dict[str, Any]:
+        ev = schema.evidence
+        with self.write() as db:
+            row = db.execute(select(ev).where(ev.c.id == evidence_id)).first()
+            if row is None:
+                raise ManifestError([InputError(evidence_id, None, "", "no such evidence")])
+            if row.revoked_at is not None:
+                raise ManifestError(
+                    [InputError(evidence_id, None, "", f"already revoked on {row.revoked_at}")]
+                )
+            values = {"revoked_at": audit.now(), "revoked_by": self.actor, "revoke_reason": reason}
+            db.execute(update(ev).where(ev.c.id == evidence_id).values(**values))
+            after = {**row._mapping, **values}
+            audit.append(
+                db,
+                self.actor,
+                [
+                    Event(
+                        "evidence.revoke",
+                        f"evidence:{evidence_id}",
+                        row.production_id,
+                        row_digest(row),
+                        row_digest(after),
+                    )
+                ],
+            )
+            return after
+
+    def _current_use_cases(self, db: Connection, production: str) -> dict[str, dict[str, Any]]:
+        """uc id → {"revision", "use_case" (manifest fields)} for a production's use cases."""
+        uc, rev = schema.use_cases, schema.revisions
+        rows = db.execute(
+            select(uc.c.uc_id, uc.c.revision, rev.c.body)
+            .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+            .where(uc.c.production_id == production)
+        )
+        return {r.uc_id: {"revision": r.revision, **json.loads(r.body)} for r in rows}
+
+    def _check_scope(
+        self, item: AnyEvidence, current: dict[str, dict[str, Any]], source: str
+    ) -> list[InputError]:
+        if not current:
+            return [
+                InputError(
+                    source,
+                    None,
+                    "production",
+                    f"no production {item.production!r} in the register (run `clearance import` first)",
+                )
+            ]
+        errors = []
+        for uc_id in item.use_cases:
+            if uc_id not in current:
+                hint = difflib.get_close_matches(uc_id, list(current), n=1)
+                more = f"; did you mean {hint[0]!r}?" if hint else ""
+                errors.append(
+                    InputError(
+                        source,
+                        None,
+                        "use_cases",
+                        f"unknown use case {uc_id!r} in {item.production}{more}",
+                    )
+                )
+            elif isinstance(item, Consent):
+                performers = current[uc_id]["use_case"]["talent"]["performers"]
+                if item.performer not in performers:
+                    errors.append(
+                        InputError(
+                            source,
+                            None,
+                            "performer",
+                            f"{item.performer!r} is not a performer of {uc_id} (performers: {', '.join(performers) or 'none'})",
+                        )
+                    )
+        return errors
