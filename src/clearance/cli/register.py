@@ -155,6 +155,10 @@ def init(
 @app.command("import")
 def import_(
     manifest_path: Annotated[Path, typer.Argument(help="Production manifest to record.")],
+    policies: Annotated[
+        list[str] | None,
+        typer.Option("--policy", "-p", help="Pack id or file instead of production.policies."),
+    ] = None,
     actor: As = None,
 ) -> None:
     """Record a manifest's use cases and decisions. Idempotent: a changed use case gets a new
@@ -163,8 +167,8 @@ def import_(
     Example: clearance import examples/neon-harbor/manifest.yaml
     """
     with _opened(actor) as (register, _ws), input_errors():
-        manifest = load_manifest(manifest_path, known_policies=builtin_ids())
-        engine = Engine([resolve(p) for p in manifest.production.policies])
+        manifest = load_manifest(manifest_path, known_policies=None if policies else builtin_ids())
+        engine = Engine([resolve(p) for p in policies or manifest.production.policies])
         with gc_paused():
             summary = register.import_manifest(manifest, engine)
     stdout.print(
@@ -186,7 +190,7 @@ def _record(actor: str | None, production: str | None, build: Any, attach: Path 
         except ValidationError as exc:
             raise ManifestError(
                 [
-                    InputError("evidence", None, ".".join(map(str, e["loc"])), e["msg"])
+                    InputError("evidence", None, ".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, "))
                     for e in exc.errors()
                 ]
             ) from exc
