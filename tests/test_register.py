@@ -12,7 +12,9 @@ from tests.support import EXAMPLE, MINIMAL
 
 Cli = Callable[..., Run]
 
-CONSENT_CASE = MINIMAL + """\
+CONSENT_CASE = (
+    MINIMAL
+    + """\
   - id: UC-2
     title: De-ageing Ava
     tools: [ent]
@@ -21,6 +23,7 @@ CONSENT_CASE = MINIMAL + """\
     output: {media: [video], destination: final, resembles_protected: no}
     talent: {performers: [ava], replica: likeness}
 """
+)
 
 
 def events(cli: Cli) -> int:
@@ -64,7 +67,9 @@ def test_changed_use_case_gets_a_revision_and_diff_shows_what_is_uncovered(
     cli("report-use", "UC-1", "--contact", "J. Park")
     assert status_of(cli)["UC-1"]["cleared"] is True
     # The mood boards become a final, on-screen element: a new revision and a new decision.
-    path.write_text(MINIMAL.replace("destination: reference", "destination: final\n      on_screen: prominent"))
+    path.write_text(
+        MINIMAL.replace("destination: reference", "destination: final\n      on_screen: prominent")
+    )
     summary = cli("import", path)
     assert "1 revised" in summary.stdout
     state = status_of(cli)["UC-1"]
@@ -191,7 +196,9 @@ def test_malformed_evidence_is_refused_and_nothing_is_written(workspace: Path, c
         assert run.code == 2, (args, run.stdout, run.stderr)
         assert message in run.stderr, (args, run.stderr)
     assert events(cli) == before
-    assert not (workspace / "attachments").exists() or not any((workspace / "attachments").iterdir())
+    assert not (workspace / "attachments").exists() or not any(
+        (workspace / "attachments").iterdir()
+    )
 
 
 def test_commands_without_a_register_explain_what_to_do(
@@ -208,4 +215,3 @@ def test_status_table_names_who_acts_next(workspace: Path, cli: Cli) -> None:
     run = cli("status", "--open")
     assert run.code == 1
     assert "studio contact" in run.stdout and "0 of 22 use cases cleared" in run.stdout
-

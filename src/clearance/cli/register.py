@@ -169,6 +169,10 @@ def import_(
     with _opened(actor) as (register, _ws), input_errors():
         manifest = load_manifest(manifest_path, known_policies=None if policies else builtin_ids())
         engine = Engine([resolve(p) for p in policies or manifest.production.policies])
+        stderr.print(
+            f"Recording {len(manifest.use_cases)} use cases of {manifest.production.id}…",
+            highlight=False,
+        )
         with gc_paused():
             summary = register.import_manifest(manifest, engine)
     stdout.print(
@@ -190,7 +194,12 @@ def _record(actor: str | None, production: str | None, build: Any, attach: Path 
         except ValidationError as exc:
             raise ManifestError(
                 [
-                    InputError("evidence", None, ".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, "))
+                    InputError(
+                        "evidence",
+                        None,
+                        ".".join(map(str, e["loc"])),
+                        e["msg"].removeprefix("Value error, "),
+                    )
                     for e in exc.errors()
                 ]
             ) from exc
@@ -239,7 +248,9 @@ def approve(
 ) -> None:
     """Record a written approval of use cases (meets written-approval).
 
-    Example: clearance approve UC-011 --approver "Netflix production legal" --condition "final VFX review" --attach approval.pdf
+    Example:
+
+      clearance approve UC-011 --approver "Netflix legal" --condition "VFX review" --attach a.pdf
     """
     _record(actor, production, lambda prod: Approval(
         production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
@@ -270,7 +281,9 @@ def consent_add(
 ) -> None:
     """Record a performer's documented consent for use cases (meets talent-consent for them).
 
-    Example: clearance consent add ava-reyes UC-011 --replica likeness --use "de-ageing, ep 104" --attach consent.pdf
+    Example:
+
+      clearance consent add ava-reyes UC-011 --replica likeness --use "de-ageing" --attach c.pdf
     """
     _record(actor, production, lambda prod: Consent(
         production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
@@ -349,7 +362,7 @@ def status(
                     "cleared": s.cleared,
                     "next": s.next,
                     "obligations": [to_jsonable(o) for o in s.obligations],
-                }  # fmt: skip
+                }
                 for s in shown
             ],
         }

@@ -61,11 +61,10 @@ def status(
             uc.c.uc_id,
             uc.c.title,
             uc.c.revision,
-            dec.c.pk.label("dpk"),
             dec.c.outcome,
             dec.c.obligations,
             dec.c.packs_key,
-        )  # fmt: skip
+        )
         .join(dec, (dec.c.use_case_pk == uc.c.pk) & (dec.c.revision == uc.c.revision))
         .where(uc.c.production_id == production)
         .order_by(uc.c.pk, dec.c.pk)

@@ -375,7 +375,8 @@ class Register:
                     source,
                     None,
                     "production",
-                    f"no production {item.production!r} in the register (run `clearance import` first)",
+                    f"no production {item.production!r} in the register "
+                    "(run `clearance import` first)",
                 )
             ]
         errors = []
@@ -399,7 +400,8 @@ class Register:
                             source,
                             None,
                             "performer",
-                            f"{item.performer!r} is not a performer of {uc_id} (performers: {', '.join(performers) or 'none'})",
+                            f"{item.performer!r} is not a performer of {uc_id} "
+                            f"(performers: {', '.join(performers) or 'none'})",
                         )
                     )
         return errors

@@ -86,7 +86,8 @@ def restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
             raise TransferError(f"{source}: not a clearance register export")
         if data.get("schema") != head_revision():
             raise TransferError(
-                f"{source}: exported at schema {data.get('schema')}, this version is {head_revision()}"
+                f"{source}: exported at schema {data.get('schema')}, "
+                f"this version is {head_revision()}"
             )
         counts = {}
         for table in TABLES:

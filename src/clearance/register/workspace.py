@@ -69,7 +69,8 @@ def create(directory: Path) -> Path:
     if not config.exists():
         config.write_text(
             "# clearance workspace settings\n"
-            '# actor = "Jane Doe <jane@example.com>"   # who writes evidence (else --as, else OS user)\n'
+            '# actor = "Jane Doe <jane@example.com>"\n'
+            "#   who writes evidence (else --as, else CLEARANCE_ACTOR, else the OS user)\n"
         )
     return folder
 
