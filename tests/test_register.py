@@ -215,3 +215,9 @@ def test_status_table_names_who_acts_next(workspace: Path, cli: Cli) -> None:
     run = cli("status", "--open")
     assert run.code == 1
     assert "studio contact" in run.stdout and "0 of 22 use cases cleared" in run.stdout
+
+
+def test_schema_revision_constant_is_alembic_head() -> None:
+    from clearance.register import db
+
+    assert db.head_revision() == db.SCHEMA_REVISION

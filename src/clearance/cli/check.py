@@ -18,10 +18,9 @@ from clearance.manifest.loader import load_manifest
 from clearance.manifest.models import Manifest
 from clearance.perf import gc_paused
 from clearance.policy import CheckResult, Engine, builtin_ids, resolve
-from clearance.policy.decision import Decision, to_jsonable, write_json
+from clearance.policy.decision import Decision, dumps, write_json
 from clearance.policy.facts import FactBuilder
 from clearance.policy.vocabulary import OUTCOME_RANK
-from clearance.register.access import evidence_from_register
 from clearance.reports.check import render_table, to_markdown
 from clearance.reports.explain import render_explanation
 
@@ -105,6 +104,8 @@ def check(
         manifest = _load(manifest_path, policies)
         engine = _engine_for(manifest, policies)
     gate = _Gate(fail_on)
+    from clearance.register.access import evidence_from_register  # SQLAlchemy: only when used
+
     with input_errors():
         met = evidence_from_register(manifest.production.id, use_register, _valid_day(on))
     if met is not None and output_format is Format.table:
@@ -172,8 +173,7 @@ def explain(
     facts = FactBuilder(manifest).facts(use_case)
     decision = engine.decide(manifest, use_case)
     if output_format is Format.json:
-        payload = {"decision": to_jsonable(decision), "facts": facts}
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps({"decision": decision, "facts": facts}))
         return
     fired = {(r.pack, r.id) for r in decision.rules}
     not_fired = [

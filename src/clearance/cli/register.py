@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -32,11 +32,12 @@ from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.loader import load_manifest
 from clearance.perf import gc_paused
 from clearance.policy import Engine, builtin_ids, resolve
-from clearance.policy.decision import to_jsonable
-from clearance.register import audit, db, queries, transfer, workspace
-from clearance.register.access import open_register
+from clearance.policy.decision import dumps
+from clearance.register import workspace
 from clearance.register.evidence import AnyEvidence, Approval, Clearance, Consent, ReportUse
-from clearance.register.store import Register
+
+if TYPE_CHECKING:  # the register modules load SQLAlchemy: imported where a command needs them
+    from clearance.register.store import Register
 from clearance.reports.check import OUTCOME_STYLE, outcome_label
 
 
@@ -88,11 +89,15 @@ OnOpt = Annotated[
 
 @contextmanager
 def _opened(actor: str | None = None) -> Iterator[tuple[Register, workspace.Workspace]]:
+    from clearance.register.access import open_register
+
     with input_errors(), open_register(actor) as opened:
         yield opened
 
 
 def _production(register: Register, given: str | None) -> str:
+    from clearance.register import queries
+
     with register.read() as conn:
         known = queries.productions(conn)
     if given:
@@ -143,6 +148,8 @@ def init(
     folder = workspace.create(directory)
     ws = workspace.find(directory)
     assert ws is not None
+    from clearance.register import db
+
     engine = db.connect(ws.database_url)
     try:
         db.upgrade(engine)
@@ -342,6 +349,8 @@ def status(
 
     Example: clearance status --on 2027-03-01 --format json
     """
+    from clearance.register import queries
+
     with _opened() as (register, _ws), input_errors():
         prod = _production(register, production)
         day = _day(on, "--on")
@@ -361,12 +370,12 @@ def status(
                     "packs": s.packs,
                     "cleared": s.cleared,
                     "next": s.next,
-                    "obligations": [to_jsonable(o) for o in s.obligations],
+                    "obligations": s.obligations,
                 }
                 for s in shown
             ],
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(payload))
     else:
         table = Table(title=f"{prod} — obligations as of {day.isoformat()}", title_justify="left")
         for column in ("Use case", "Outcome", "Obligation", "State", "Next"):
@@ -398,14 +407,14 @@ def diff(
 ) -> None:
     """What changed in the last re-decision of each use case: outcome, obligations, and
     which obligations recorded evidence no longer (or not yet) covers."""
+    from clearance.register import queries
+
     with _opened() as (register, _ws), input_errors():
         prod = _production(register, production)
         with register.read() as conn:
             changes = queries.diff(conn, prod, _day(on, "--on"))
     if output_format is Format.json:
-        sys.stdout.write(
-            json.dumps({"production": prod, "changes": to_jsonable(changes)}, indent=2) + "\n"
-        )
+        sys.stdout.write(dumps({"production": prod, "changes": changes}))
         return
     table = Table(title=f"{prod} — changed decisions", title_justify="left")
     for column in (
@@ -434,12 +443,14 @@ def diff(
 def audit_verify(output_format: FormatOpt = Format.table) -> None:
     """Re-walk the hash chain and re-digest every row: exit 1 on any edit, insertion or
     deletion made outside the register, or a missing/altered attachment."""
+    from clearance.register import audit
+
     with _opened() as (register, _ws), register.read() as conn:
         result = audit.verify(conn, register.store)
     if output_format is Format.json:
         payload = {"ok": result.ok, "events": result.events, "head": result.head_hash}
         payload["problems"] = result.problems
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(dumps(payload))
     elif result.problems:
         stdout.print(f"[bold red]Audit trail FAILED[/] ({result.events} events):")
         for problem in result.problems:
@@ -466,10 +477,12 @@ def audit_log(
     output_format: FormatOpt = Format.table,
 ) -> None:
     """Show the history of the register, newest last, with filters."""
+    from clearance.register import queries
+
     with _opened() as (register, _ws), register.read() as conn:
         events = queries.audit_log(conn, production, subject, action, actor, limit)
     if output_format is Format.json:
-        sys.stdout.write(json.dumps(events, indent=2) + "\n")
+        sys.stdout.write(dumps(events))
         return
     table = Table(title="Audit log", title_justify="left")
     for column in ("#", "At (UTC)", "Actor", "Action", "Subject"):
@@ -484,6 +497,8 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="A .zip file, or a folder.")],
 ) -> None:
     """Write the whole register (JSON plus attachments) to a zip or a folder."""
+    from clearance.register import transfer
+
     with _opened() as (register, _ws), register.read() as conn:
         try:
             counts = transfer.export(conn, register.store, output)
@@ -501,6 +516,8 @@ def restore(
     source: Annotated[Path, typer.Argument(help="An export (.zip or folder).")],
 ) -> None:
     """Load an export into an empty register (after `clearance init`)."""
+    from clearance.register import transfer
+
     with _opened() as (register, _ws):
         try:
             with register.write() as conn:

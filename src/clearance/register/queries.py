@@ -45,15 +45,7 @@ def status(
     db: Connection, production: str, on: dt.date, store: Path | None = None
 ) -> list[UseCaseStatus]:
     """Every use case's current decision and the state of each of its obligations."""
-    uc, rev, dec = schema.use_cases, schema.revisions, schema.decisions
-    bodies = {
-        r.pk: json.loads(r.body)["use_case"]
-        for r in db.execute(
-            select(uc.c.pk, rev.c.body)
-            .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
-            .where(uc.c.production_id == production)
-        )
-    }
+    uc, dec = schema.use_cases, schema.decisions
     latest: dict[int, Any] = {}
     for row in db.execute(
         select(
@@ -71,12 +63,13 @@ def status(
     ):
         latest[row.pk] = row  # the newest decision of the current revision wins
     index = evidence_index(db, production, store)
+    obligations = {pk: json.loads(row.obligations) for pk, row in latest.items()}
+    # Only consent needs the use case's performers and replica kind: read just those bodies.
+    talent = _talent(db, [pk for pk, obs in obligations.items() if "talent-consent" in obs])
     result = []
     for pk, row in latest.items():
-        body = bodies[pk]
-        facts = UseCaseFacts(
-            row.uc_id, row.revision, tuple(body["talent"]["performers"]), body["talent"]["replica"]
-        )
+        performers, replica = talent.get(pk, ((), "none"))
+        facts = UseCaseFacts(row.uc_id, row.revision, performers, replica)
         result.append(
             UseCaseStatus(
                 production=production,
@@ -85,10 +78,26 @@ def status(
                 revision=row.revision,
                 outcome=row.outcome,
                 packs=row.packs_key,
-                obligations=index.states(facts, json.loads(row.obligations), on),
+                obligations=index.states(facts, obligations[pk], on),
             )
         )
     return result
+
+
+def _talent(db: Connection, pks: list[int]) -> dict[int, tuple[tuple[str, ...], str]]:
+    """use case pk → (performers, replica) of its current revision."""
+    uc, rev = schema.use_cases, schema.revisions
+    found = {}
+    for start in range(0, len(pks), 500):
+        rows = db.execute(
+            select(uc.c.pk, rev.c.body)
+            .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+            .where(uc.c.pk.in_(pks[start : start + 500]))
+        )
+        for row in rows:
+            talent = json.loads(row.body)["use_case"]["talent"]
+            found[row.pk] = (tuple(talent["performers"]), talent["replica"])
+    return found
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from clearance.register import attachments, schema
-from clearance.register.db import head_revision
+from clearance.register.db import SCHEMA_REVISION
 
 FORMAT = "clearance-register-export"
 # Parents before children, so foreign keys hold while restoring.
@@ -59,7 +59,7 @@ def export(db: Connection, store: Path, target: Path) -> dict[str, int]:
 
 def _write_json(db: Connection, raw: IO[bytes], counts: dict[str, int]) -> None:
     head = db.execute(select(schema.audit_head)).one()
-    header = {"format": FORMAT, "version": 1, "schema": head_revision()}
+    header = {"format": FORMAT, "version": 1, "schema": SCHEMA_REVISION}
     header["audit_head"] = {"seq": head.seq, "hash": head.hash}
     raw.write(json.dumps(header)[:-1].encode() + b', "tables": {')
     for i, table in enumerate(TABLES):
@@ -84,10 +84,10 @@ def restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
     with _open(source) as (data, files):
         if data.get("format") != FORMAT:
             raise TransferError(f"{source}: not a clearance register export")
-        if data.get("schema") != head_revision():
+        if data.get("schema") != SCHEMA_REVISION:
             raise TransferError(
                 f"{source}: exported at schema {data.get('schema')}, "
-                f"this version is {head_revision()}"
+                f"this version is {SCHEMA_REVISION}"
             )
         counts = {}
         for table in TABLES:
