@@ -11,42 +11,23 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.models import Manifest
-from clearance.policy.decision import Decision, to_jsonable
 from clearance.policy.engine import Engine as PolicyEngine
-from clearance.register import attachments, audit, schema
+from clearance.register import attachments, audit, importer, schema
 from clearance.register.audit import Event, row_digest
-from clearance.register.canonical import canonical, digest
+from clearance.register.canonical import canonical
 from clearance.register.db import WRITE
 from clearance.register.evidence import AnyEvidence, Consent, details_of
-
-
-@dataclass
-class ImportSummary:
-    production: str
-    created: int = 0
-    revised: int = 0
-    unchanged: int = 0
-    decisions: int = 0
-    absent: list[str] = field(default_factory=list)
-
-    @property
-    def wrote(self) -> bool:
-        return bool(self.created or self.revised or self.decisions)
-
-
-def packs_key(decision_packs: list[dict[str, str]]) -> str:
-    return ",".join(f"{p['id']}@{p['version']}#{p['sha256'][:16]}" for p in decision_packs)
+from clearance.register.importer import ImportSummary
 
 
 class Register:
@@ -81,181 +62,9 @@ class Register:
     # -- import -----------------------------------------------------------------------------
 
     def import_manifest(self, manifest: Manifest, engine: PolicyEngine) -> ImportSummary:
-        """Record the manifest's use cases and their decisions; unchanged ones write nothing."""
-        production = manifest.production
-        summary = ImportSummary(production.id)
-        packs = [to_jsonable(p) for p in engine.refs()]
-        key = packs_key(packs)
-        tools = {t.id: t.model_dump(mode="json") for t in manifest.tools}
-        talent = {p.id: p.model_dump(mode="json") for p in manifest.talent}
-        context = production.model_dump(mode="json", include={"id", "format", "territories"})
-        uc_t, rev_t, dec_t = schema.use_cases, schema.revisions, schema.decisions
+        """Record the manifest's use cases and their decisions (see ``importer``)."""
         with self.write() as db:
-            events: list[Event] = []
-            if (
-                db.execute(
-                    select(schema.productions.c.id).where(schema.productions.c.id == production.id)
-                ).first()
-                is None
-            ):
-                row = {"id": production.id, "title": production.title, "created_at": audit.now()}
-                db.execute(sql_insert(schema.productions), [row])
-                events.append(
-                    Event(
-                        "production.create",
-                        f"production:{production.id}",
-                        production.id,
-                        None,
-                        row_digest(row),
-                    )
-                )
-            existing = {
-                r.uc_id: r
-                for r in db.execute(select(uc_t).where(uc_t.c.production_id == production.id))
-            }
-            decided = {
-                (r.use_case_pk, r.revision)
-                for r in db.execute(
-                    select(dec_t.c.use_case_pk, dec_t.c.revision)
-                    .join(uc_t, uc_t.c.pk == dec_t.c.use_case_pk)
-                    .where(uc_t.c.production_id == production.id, dec_t.c.packs_key == key)
-                )
-            }
-            plans: list[tuple[Decision, str, str, Any]] = []
-            for use_case, decision in zip(
-                manifest.use_cases, engine.decide_all(manifest), strict=True
-            ):
-                body = canonical(
-                    {
-                        "use_case": use_case.model_dump(mode="json"),
-                        "tools": [tools[t] for t in use_case.tools],
-                        "performers": [talent[p] for p in use_case.talent.performers],
-                        "production": context,
-                    }
-                )
-                plans.append((decision, body, digest(json.loads(body)), existing.get(use_case.id)))
-            summary.absent = sorted(set(existing) - {uc.id for uc in manifest.use_cases})
-            new_rows = [
-                {
-                    "production_id": production.id,
-                    "uc_id": d.id,
-                    "title": d.title,
-                    "revision": 1,
-                    "content_sha256": sha,
-                }
-                for d, _body, sha, old in plans
-                if old is None
-            ]
-            created: dict[str, Any] = {}
-            if new_rows:
-                db.execute(sql_insert(uc_t), new_rows)
-                fresh = db.execute(select(uc_t).where(uc_t.c.production_id == production.id))
-                created = {r.uc_id: r for r in fresh if r.uc_id not in existing}
-            revision_rows, decision_rows, updates = [], [], []
-            now = audit.now()
-            for decision, body, sha, old in plans:
-                subject = f"{production.id}/{decision.id}"
-                if old is None:
-                    row = created[decision.id]
-                    pk, revision = row.pk, 1
-                    events.append(
-                        Event(
-                            "use-case.create",
-                            f"use-case:{subject}",
-                            production.id,
-                            None,
-                            row_digest(row),
-                        )
-                    )
-                elif old.content_sha256 != sha:
-                    pk, revision = old.pk, old.revision + 1
-                    after = {
-                        **old._mapping,
-                        "revision": revision,
-                        "content_sha256": sha,
-                        "title": decision.title,
-                    }
-                    updates.append(
-                        {
-                            "b_pk": pk,
-                            "revision": revision,
-                            "content_sha256": sha,
-                            "title": decision.title,
-                        }
-                    )
-                    events.append(
-                        Event(
-                            "use-case.revise",
-                            f"use-case:{subject}",
-                            production.id,
-                            row_digest(old),
-                            row_digest(after),
-                        )
-                    )
-                    summary.revised += 1
-                else:
-                    pk, revision = old.pk, old.revision
-                    if (pk, revision) in decided:
-                        summary.unchanged += 1
-                        continue
-                if old is None or old.content_sha256 != sha:
-                    rev_row = {
-                        "use_case_pk": pk,
-                        "revision": revision,
-                        "content_sha256": sha,
-                        "body": body,
-                        "created_at": now,
-                        "created_by": self.actor,
-                    }
-                    revision_rows.append(rev_row)
-                    events.append(
-                        Event(
-                            "revision.record",
-                            f"revision:{subject}@{revision}",
-                            production.id,
-                            None,
-                            row_digest(rev_row),
-                        )
-                    )
-                    summary.created += old is None
-                dec_row = {
-                    "use_case_pk": pk,
-                    "revision": revision,
-                    "packs_key": key,
-                    "packs": canonical(packs),
-                    "outcome": decision.outcome,
-                    "obligations": canonical(decision.obligations),
-                    "rules": canonical(to_jsonable(decision.rules)),
-                    "decided_at": now,
-                }
-                decision_rows.append(dec_row)
-                events.append(
-                    Event(
-                        "decision.record",
-                        f"decision:{subject}@{revision}/{key}",
-                        production.id,
-                        None,
-                        row_digest(dec_row),
-                    )
-                )
-                summary.decisions += 1
-            if updates:
-                db.execute(
-                    update(uc_t)
-                    .where(uc_t.c.pk == bindparam("b_pk"))
-                    .values(
-                        revision=bindparam("revision"),
-                        content_sha256=bindparam("content_sha256"),
-                        title=bindparam("title"),
-                    ),
-                    updates,
-                )
-            if revision_rows:
-                db.execute(sql_insert(rev_t), revision_rows)
-            if decision_rows:
-                db.execute(sql_insert(dec_t), decision_rows)
-            audit.append(db, self.actor, events)
-        return summary
+            return importer.import_manifest(db, self.actor, manifest, engine)
 
     # -- evidence ---------------------------------------------------------------------------
 
