@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := out/demo
 EXAMPLE := examples/neon-harbor/manifest.yaml
+REG    := CLEARANCE_ACTOR="demo (GenAI lead)" $(CURDIR)/$(BIN)/clearance
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
@@ -17,12 +18,23 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	@mkdir -p $(DEMO)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)/register
 	$(BIN)/clearance policy test netflix-genai --fail-only
 	$(BIN)/clearance check $(EXAMPLE) --fail-on never
 	$(BIN)/clearance check $(EXAMPLE) --format json --fail-on never > $(DEMO)/decisions.json
 	$(BIN)/clearance check $(EXAMPLE) --format markdown --fail-on never > $(DEMO)/decisions.md
 	$(BIN)/clearance explain $(EXAMPLE) UC-014 > $(DEMO)/explain-UC-014.txt
+	@echo "--- the register: import, record evidence, status, audit ---"
+	cd $(DEMO)/register && $(REG) init . && $(REG) import $(CURDIR)/$(EXAMPLE)
+	cd $(DEMO)/register && $(REG) report-use UC-001 UC-003 UC-011 --contact "J. Park (studio)" --reference MAIL-118
+	cd $(DEMO)/register && printf 'Approved with conditions.\n' > approval-UC-011.txt && \
+	  $(REG) approve UC-011 --approver "Studio production legal" --condition "final VFX review" \
+	    --expires 2027-06-30 --attach approval-UC-011.txt
+	cd $(DEMO)/register && $(REG) consent add ava-reyes UC-011 --replica likeness --use "flashback de-ageing" --guild-notified
+	cd $(DEMO)/register && $(REG) clear legal-review UC-011 --by "Harbor Legal LLP" --reference HL-2291
+	cd $(DEMO)/register && $(REG) status --format json > ../status.json || true
+	cd $(DEMO)/register && $(REG) check $(CURDIR)/$(EXAMPLE) --fail-on never | grep "use cases:"
+	cd $(DEMO)/register && $(REG) audit verify && $(REG) export -o ../register-export.zip
 	@echo
 	@echo "Demo output is in $(DEMO)/:"
 	@ls -1 $(DEMO) | sed 's/^/  /'
@@ -41,6 +53,7 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_register.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
