@@ -378,8 +378,11 @@ def status(
         sys.stdout.write(dumps(payload))
     else:
         table = Table(title=f"{prod} — obligations as of {day.isoformat()}", title_justify="left")
-        for column in ("Use case", "Outcome", "Obligation", "State", "Next"):
-            table.add_column(column)
+        table.add_column("Use case", no_wrap=True)
+        table.add_column("Outcome", no_wrap=True)
+        table.add_column("Obligation", no_wrap=True)
+        table.add_column("State", ratio=3)
+        table.add_column("Next", ratio=1)
         for s in shown:
             for i, state in enumerate(s.obligations):
                 table.add_row(
