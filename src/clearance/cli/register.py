@@ -382,7 +382,7 @@ def status(
         table.add_column("Outcome", no_wrap=True)
         table.add_column("Obligation", no_wrap=True)
         table.add_column("State", ratio=3)
-        table.add_column("Next", ratio=1)
+        table.add_column("Next", no_wrap=True)
         for s in shown:
             for i, state in enumerate(s.obligations):
                 table.add_row(
