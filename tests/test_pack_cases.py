@@ -16,7 +16,7 @@ RESULTS = _results()
 
 
 @pytest.mark.parametrize(
-    "result", [r for _, r in RESULTS], ids=[f"{p}:{r.case.use_case}" for p, r in RESULTS]
+    "result", [r for _, r in RESULTS], ids=[f"{p}:{r.name}" for p, r in RESULTS]
 )
 def test_golden_case(result: CaseResult) -> None:
     assert result.passed, "; ".join(result.problems)

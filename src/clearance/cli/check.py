@@ -57,7 +57,7 @@ def _engine_for(manifest: Manifest, policies: list[str] | None) -> Engine:
 
 
 def _load(path: Path, policies: list[str] | None) -> Manifest:
-    return load_manifest(path, known_policies=None if policies else builtin_ids())
+    return load_manifest(path, known_policies=None if policies else builtin_ids("decision"))
 
 
 @app.command()

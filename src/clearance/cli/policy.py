@@ -12,7 +12,8 @@ from rich.text import Text
 from clearance.cli.app import EXIT_OK, EXIT_OPEN, input_errors, policy_app, stdout
 from clearance.policy import builtin_ids, resolve
 from clearance.policy.casetest import run_cases
-from clearance.policy.facts import FACT_SCHEMA, Schema
+from clearance.policy.facts import SCHEMAS, Schema
+from clearance.policy.pack import RuleSpec
 from clearance.reports.check import OUTCOME_STYLE, outcome_label
 
 PackArg = Annotated[str, typer.Argument(help="Built-in pack id or path to a pack.yaml.")]
@@ -51,12 +52,13 @@ def show(
     with input_errors():
         pack = resolve(pack_name)
     spec = pack.spec
-    stdout.print(f"[bold]{spec.title}[/] — {spec.id} {spec.version}")
+    stdout.print(f"[bold]{spec.title}[/] — {spec.id} {spec.version} ({spec.kind} pack)")
     stdout.print(f"Source: {spec.source.publisher}, {spec.source.document}")
     stdout.print(f"        {spec.source.url}", highlight=False)
     stdout.print(f"File:   {pack.path} (sha256 {pack.sha256})", highlight=False)
     table = Table(show_lines=True)
-    for column in ("Rule", "Title", "When (CEL)", "Outcome", "Obligations", "Cites"):
+    effect = {"decision": "Outcome", "classifier": "Verdict", "findings": "Finding"}[spec.kind]
+    for column in ("Rule", "Title", "When (CEL)", effect, "Obligations", "Cites"):
         table.add_column(column)
     for rule in pack.rules:
         obligations = ", ".join(
@@ -66,7 +68,7 @@ def show(
             rule.spec.id,
             rule.spec.title,
             Text(" ".join(rule.spec.when.split())),
-            Text(outcome_label(rule.spec.outcome), style=OUTCOME_STYLE[rule.spec.outcome]),
+            _effect(rule.spec),
             obligations or "—",
             rule.spec.cites,
         )
@@ -82,8 +84,14 @@ def show(
     stdout.print(table)
     if facts:
         stdout.print("[bold]Facts[/] (CEL variables; lists of objects end in []):")
-        for path in _fact_paths(FACT_SCHEMA):
+        for path in _fact_paths(SCHEMAS[spec.kind]):
             stdout.print(f"  {path}", highlight=False)
+
+
+def _effect(spec: RuleSpec) -> Text:
+    if spec.outcome is not None:
+        return Text(outcome_label(spec.outcome), style=OUTCOME_STYLE[spec.outcome])
+    return Text(spec.verdict or spec.finding or "", style="bold")
 
 
 def _fact_paths(schema: Schema, prefix: str = "") -> list[str]:
@@ -129,19 +137,19 @@ def test(
                 continue
             shown += 1
             table.add_row(
-                result.case.use_case,
+                result.name,
                 Text("PASS", "green") if result.passed else Text("FAIL", "bold red"),
                 result.outcome,
                 ", ".join(result.obligations),
                 ", ".join(result.fired),
-                "; ".join(result.problems) or ", ".join(result.case.covers),
+                "; ".join(result.problems) or ", ".join(result.covers),
             )
         if shown:
             stdout.print(table)
         for result in results:
             if not result.passed:
                 problems = "; ".join(result.problems)
-                stdout.print(f"FAIL {pack.id} {result.case.use_case}: {problems}", soft_wrap=True)
+                stdout.print(f"FAIL {pack.id} {result.name}: {problems}", soft_wrap=True)
     style = "green" if not failed else "bold red"
     stdout.print(f"[{style}]PASS: {total - failed}/{total}[/]")
     sys.exit(EXIT_OPEN if failed else EXIT_OK)

@@ -174,7 +174,9 @@ def import_(
     Example: clearance import examples/neon-harbor/manifest.yaml
     """
     with _opened(actor) as (register, _ws), input_errors():
-        manifest = load_manifest(manifest_path, known_policies=None if policies else builtin_ids())
+        manifest = load_manifest(
+            manifest_path, known_policies=None if policies else builtin_ids("decision")
+        )
         engine = Engine([resolve(p) for p in policies or manifest.production.policies])
         stderr.print(
             f"Recording {len(manifest.use_cases)} use cases of {manifest.production.id}…",

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.loader import load_manifest
 from clearance.manifest.yamlsafe import load_document
+from clearance.policy.classify import classify, findings
 from clearance.policy.engine import Engine
 from clearance.policy.pack import Pack
 from clearance.policy.vocabulary import Outcome
+from clearance.provenance.model import DeliverableFacts, FileFacts
 
 
 class ExpectedCase(BaseModel):
@@ -38,9 +41,31 @@ class CasesFile(BaseModel):
     cases: list[ExpectedCase] = Field(min_length=1)
 
 
+class FactCase(BaseModel):
+    """A case of a classifier or findings pack: facts given directly, and what to expect."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    covers: list[str] = Field(default_factory=list)
+    facts: dict[str, Any]
+    expect: str | list[str]
+    fired: list[str] | None = None
+
+
+class FactCasesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cases: list[FactCase] = Field(min_length=1)
+
+
+_Cases = TypeVar("_Cases", bound=BaseModel)
+
+
 @dataclass
 class CaseResult:
-    case: ExpectedCase
+    name: str
+    covers: list[str]
     outcome: str
     obligations: list[str]
     fired: list[str]
@@ -53,9 +78,13 @@ class CaseResult:
 
 
 def load_cases(path: Path) -> CasesFile:
+    return _load(path, CasesFile)
+
+
+def _load(path: Path, model: type[_Cases]) -> _Cases:
     doc = load_document(path)
     try:
-        return CasesFile.model_validate(doc.data)
+        return model.model_validate(doc.data)
     except ValidationError as exc:
         raise ManifestError(
             [
@@ -74,6 +103,8 @@ def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
         raise ManifestError(
             [InputError(str(pack.path), None, "cases", "this pack has no cases file")]
         )
+    if pack.spec.kind != "decision":
+        return _run_fact_cases(pack, _load(path, FactCasesFile))
     cases = load_cases(path)
     manifest = load_manifest(path.parent / cases.manifest)
     decisions = {d.id: d for d in Engine([pack]).decide_all(manifest)}
@@ -81,14 +112,15 @@ def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
     for case in cases.cases:
         decision = decisions.get(case.use_case)
         if decision is None:
-            result = CaseResult(
-                case, "—", [], [], [], [f"no use case {case.use_case!r} in manifest"]
-            )
+            problem = f"no use case {case.use_case!r} in manifest"
+            result = CaseResult(case.use_case, case.covers, "—", [], [], [], [problem])
             results.append(result)
             continue
         fired = sorted(r.id for r in decision.rules)
         advisories = sorted(a.id for a in decision.advisories)
-        result = CaseResult(case, decision.outcome, decision.obligations, fired, advisories)
+        result = CaseResult(
+            case.use_case, case.covers, decision.outcome, decision.obligations, fired, advisories
+        )
         if decision.outcome != case.outcome:
             result.problems.append(f"outcome {decision.outcome}, expected {case.outcome}")
         if decision.obligations != sorted(set(case.obligations)):
@@ -99,5 +131,30 @@ def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
             result.problems.append(f"fired {fired}, expected {sorted(case.fired)}")
         if case.advisories is not None and advisories != sorted(case.advisories):
             result.problems.append(f"advisories {advisories}, expected {sorted(case.advisories)}")
+        results.append(result)
+    return results
+
+
+def _run_fact_cases(pack: Pack, cases: FactCasesFile) -> list[CaseResult]:
+    model: type[BaseModel] = FileFacts if pack.spec.kind == "classifier" else DeliverableFacts
+    results = []
+    for case in cases.cases:
+        try:
+            facts = model.model_validate(case.facts).model_dump()
+        except ValidationError as exc:
+            problem = f"invalid facts: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+            results.append(CaseResult(case.name, case.covers, "—", [], [], [], [problem]))
+            continue
+        labels = (
+            [classify(pack, facts)] if pack.spec.kind == "classifier" else findings(pack, facts)
+        )
+        got = [label.value for label in labels]
+        fired = sorted(label.rule for label in labels if label.rule)
+        result = CaseResult(case.name, case.covers, ", ".join(got), [], fired, [])
+        expected = [case.expect] if isinstance(case.expect, str) else sorted(case.expect)
+        if sorted(got) != sorted(expected):
+            result.problems.append(f"gave {', '.join(got)}, expected {', '.join(expected)}")
+        if case.fired is not None and fired != sorted(case.fired):
+            result.problems.append(f"fired {fired}, expected {sorted(case.fired)}")
         results.append(result)
     return results

@@ -42,6 +42,9 @@ class Engine:
     """
 
     def __init__(self, packs: Sequence[Pack]) -> None:
+        for pack in packs:
+            if pack.spec.kind != "decision":
+                raise ValueError(f"pack {pack.id} is a {pack.spec.kind} pack, not a decision pack")
         self.packs = tuple(packs)
         self.paths = sorted({path for pack in self.packs for path in pack.fact_paths()})
         self._tree = path_tree(self.paths)
@@ -98,6 +101,7 @@ class Engine:
                 if not rule.condition.holds(facts):
                     continue
                 spec = rule.spec
+                assert spec.outcome is not None  # decision packs are validated to have one
                 obligations = sorted(
                     {ob for ob, when in rule.obligations if when is None or when.holds(facts)}
                 )

@@ -23,6 +23,7 @@ from clearance.policy.facts import (
     FACT_SCHEMA,
     PathTree,
     Reader,
+    Schema,
     key_reader,
     path_tree,
     reader,
@@ -81,13 +82,13 @@ class Condition:
         return result
 
 
-def compile_condition(source: str) -> Condition:
+def compile_condition(source: str, schema: Schema = FACT_SCHEMA) -> Condition:
     """Compile ``source``; raise ``ExpressionError`` for syntax errors or unknown facts."""
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as exc:
         raise ExpressionError(str(exc).splitlines()[0]) from exc
-    paths = fact_paths(source)
+    paths = fact_paths(source, schema)
     return Condition(
         source=source,
         program=program,
@@ -98,7 +99,7 @@ def compile_condition(source: str) -> Condition:
     )
 
 
-def fact_paths(source: str) -> list[str]:
+def fact_paths(source: str, schema: Schema = FACT_SCHEMA) -> list[str]:
     """Sorted fact paths read by ``source``; raises ``ExpressionError`` for unknown ones."""
     text = _STRING.sub("''", source)
     bound: dict[str, str] = {}
@@ -111,9 +112,9 @@ def fact_paths(source: str) -> list[str]:
             if root == path:  # the variable bound by the macro itself
                 continue
             path = bound[root] + ("." + rest if rest else "")
-        exists, _node = schema_node(path)
+        exists, _node = schema_node(path, schema)
         if not exists:
-            raise ExpressionError(f"unknown fact {path!r}{_hint(path)}")
+            raise ExpressionError(f"unknown fact {path!r}{_hint(path, schema)}")
         found.add(path)
     # A list read only through a macro variable is reported by its item fields.
     return sorted(p for p in found if not any(q.startswith(p + "[].") for q in found))
@@ -135,9 +136,9 @@ def _resolve(collection: str, bound: dict[str, str]) -> str:
     return collection
 
 
-def _hint(path: str) -> str:
+def _hint(path: str, schema: Schema) -> str:
     head, _, last = path.rpartition(".")
-    exists, node = schema_node(head) if head else (True, FACT_SCHEMA)
+    exists, node = schema_node(head, schema) if head else (True, schema)
     if isinstance(node, list):
         node = node[0]
     if not exists or not isinstance(node, dict):

@@ -1,9 +1,10 @@
-"""Facts: what a rule condition may read about one use case.
+"""Facts: what a rule condition may read.
 
-A use case's facts are its own fields (``stage``, ``technique``, ``output``, ``inputs``,
-``talent``) plus the records it refers to, resolved: ``tools`` (each tool's terms),
-``performers`` (each performer involved) and ``production``. The schema is derived from the
-manifest models, so a pack that names a fact the manifest does not have fails to load.
+Decision packs read one use case: its own fields (``stage``, ``technique``, ``output``,
+``inputs``, ``talent``) plus the records it refers to, resolved: ``tools`` (each tool's
+terms), ``performers`` (each performer involved) and ``production``. Provenance packs read
+one file's ``FileFacts``; deliverables packs read ``DeliverableFacts``. Each schema is derived
+from its models, so a pack that names a fact that does not exist fails to load.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from clearance.manifest.models import Manifest, Performer, Production, Tool, UseCase
+from clearance.provenance.model import DeliverableFacts, FileFacts
 
 #: A fact schema node: ``None`` is a value, a dict is an object, a one-item list is a list
 #: of objects (comprehension macros such as ``tools.exists(t, ...)`` bind its items).
@@ -28,8 +30,15 @@ def _schema_of(model: type[BaseModel], skip: tuple[str, ...] = ()) -> Schema:
         if name in skip:
             continue
         annotation = field.annotation
+        item = (typing.get_args(annotation) or [None])[0]
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             schema[name] = _schema_of(annotation)
+        elif (
+            typing.get_origin(annotation) is list
+            and isinstance(item, type)
+            and issubclass(item, BaseModel)
+        ):
+            schema[name] = [_schema_of(item)]
         else:
             schema[name] = None
     return schema
@@ -44,6 +53,15 @@ def _build_schema() -> Schema:
 
 
 FACT_SCHEMA: Schema = _build_schema()
+FILE_SCHEMA: Schema = _schema_of(FileFacts)
+DELIVERABLE_SCHEMA: Schema = _schema_of(DeliverableFacts)
+
+#: Which facts each kind of pack reads.
+SCHEMAS: dict[str, Schema] = {
+    "decision": FACT_SCHEMA,
+    "classifier": FILE_SCHEMA,
+    "findings": DELIVERABLE_SCHEMA,
+}
 
 
 class FactBuilder:
@@ -220,9 +238,9 @@ def restrict(facts: dict[str, Any], tree: PathTree) -> dict[str, Any]:
     return out
 
 
-def schema_node(path: str) -> tuple[bool, typing.Any]:
-    """``(exists, node)`` for a fact path in ``FACT_SCHEMA``."""
-    node: Any = FACT_SCHEMA
+def schema_node(path: str, schema: Schema = FACT_SCHEMA) -> tuple[bool, typing.Any]:
+    """``(exists, node)`` for a fact path in ``schema``."""
+    node: Any = schema
     for part in path.split("."):
         key = part[:-2] if part.endswith("[]") else part
         if isinstance(node, list):

@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.yamlsafe import Document, load_document
 from clearance.policy.decision import Citation
 from clearance.policy.expressions import Condition, ExpressionError, compile_condition
+from clearance.policy.facts import SCHEMAS, Schema
 from clearance.policy.vocabulary import OBLIGATIONS, Outcome
 
 RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]
@@ -43,12 +44,18 @@ class ConditionalObligation(_Strict):
 
 
 class RuleSpec(_Strict):
+    """A rule. Decision packs give an ``outcome`` (and obligations); classifier packs a
+    ``verdict`` (the first rule that holds wins); findings packs a ``finding`` (every rule
+    that holds adds its finding)."""
+
     id: RuleId
     title: str
     cites: str = Field(description="Section heading of the source document")
     url: str | None = Field(default=None, description="Deep link, when the section has one")
     when: str
-    outcome: Outcome
+    outcome: Outcome | None = None
+    verdict: str | None = None
+    finding: str | None = None
     obligations: list[str | ConditionalObligation] = Field(default_factory=list)
     because: str
 
@@ -73,15 +80,44 @@ class AdvisorySpec(_Strict):
     message: str
 
 
+PackKind = Literal["decision", "classifier", "findings"]
+
+
 class PackSpec(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    kind: PackKind = Field(
+        default="decision",
+        description="decision: use cases → outcome + obligations; classifier: a file → one "
+        "verdict (first rule that holds); findings: a deliverable → every finding that holds",
+    )
     title: str
     description: str | None = None
     source: Source
     cases: str | None = Field(default=None, description="Golden cases file beside the pack")
+    labels: list[str] = Field(
+        default_factory=list, description="The verdicts or findings this pack may give"
+    )
+    default: str | None = Field(
+        default=None, description="Verdict or finding when no rule holds (classifier, findings)"
+    )
     rules: list[RuleSpec] = Field(min_length=1)
     advisories: list[AdvisorySpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rules_fit_the_kind(self) -> PackSpec:
+        field = {"decision": "outcome", "classifier": "verdict", "findings": "finding"}[self.kind]
+        for rule in self.rules:
+            value = getattr(rule, field)
+            if value is None:
+                raise ValueError(f"rule {rule.id}: a {self.kind} pack's rules need {field!r}")
+            if self.kind != "decision" and value not in self.labels:
+                raise ValueError(
+                    f"rule {rule.id}: {field} {value!r} is not in labels {self.labels}"
+                )
+        if self.kind != "decision" and self.default not in self.labels:
+            raise ValueError(f"default {self.default!r} must be one of labels {self.labels}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -140,6 +176,7 @@ def load_pack(path: Path) -> Pack:
             ]
         ) from exc
     errors: list[InputError] = []
+    schema = SCHEMAS[spec.kind]
     seen: set[str] = set()
     rules = []
     for i, rule in enumerate(spec.rules):
@@ -148,14 +185,14 @@ def load_pack(path: Path) -> Pack:
                 InputError(doc.path, doc.line_of(("rules", i, "id")), rule.id, "duplicate rule id")
             )
         seen.add(rule.id)
-        condition = _compile(doc, ("rules", i, "when"), rule.id, rule.when, errors)
+        condition = _compile(doc, ("rules", i, "when"), rule.id, rule.when, errors, schema)
         obligations: list[tuple[str, Condition | None]] = []
         for j, ob in enumerate(rule.obligations):
             if isinstance(ob, str):
                 obligations.append((ob, None))
             else:
                 loc = ("rules", i, "obligations", j, "when")
-                obligations.append((ob.id, _compile(doc, loc, rule.id, ob.when, errors)))
+                obligations.append((ob.id, _compile(doc, loc, rule.id, ob.when, errors, schema)))
         if condition is not None:
             rules.append(
                 Rule(rule, condition, tuple(obligations), _citation(spec, rule.cites, rule.url))
@@ -169,7 +206,7 @@ def load_pack(path: Path) -> Pack:
                 )
             )
         seen.add(adv.id)
-        condition = _compile(doc, ("advisories", i, "when"), adv.id, adv.when, errors)
+        condition = _compile(doc, ("advisories", i, "when"), adv.id, adv.when, errors, schema)
         if condition is not None:
             advisories.append(Advisory(adv, condition, _citation(spec, adv.cites, adv.url)))
     if errors:
@@ -183,10 +220,15 @@ def _citation(spec: PackSpec, section: str, url: str | None) -> Citation:
 
 
 def _compile(
-    doc: Document, loc: tuple[str | int, ...], rule_id: str, source: str, errors: list[InputError]
+    doc: Document,
+    loc: tuple[str | int, ...],
+    rule_id: str,
+    source: str,
+    errors: list[InputError],
+    schema: Schema,
 ) -> Condition | None:
     try:
-        return compile_condition(source)
+        return compile_condition(source, schema)
     except ExpressionError as exc:
         errors.append(InputError(doc.path, doc.line_of(loc), f"rule {rule_id}", str(exc)))
         return None

@@ -12,9 +12,10 @@ from clearance.policy.pack import Pack, load_pack
 BUILTIN_DIR = Path(__file__).parent / "packs"
 
 
-def builtin_ids() -> list[str]:
-    """Ids of the packs shipped with clearance."""
-    return sorted(p.parent.name for p in BUILTIN_DIR.glob("*/pack.yaml"))
+def builtin_ids(kind: str | None = None) -> list[str]:
+    """Ids of the packs shipped with clearance (of one kind: decision, classifier, findings)."""
+    ids = sorted(p.parent.name for p in BUILTIN_DIR.glob("*/pack.yaml"))
+    return [i for i in ids if kind is None or resolve(i).spec.kind == kind]
 
 
 @cache

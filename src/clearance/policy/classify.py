@@ -1,0 +1,55 @@
+"""Classifier and findings packs: verdicts and findings about files, from their facts.
+
+A classifier pack gives one verdict per file: the first rule (in pack order) whose condition
+holds, else the pack's default — like the ordered rules of a labelling guide. A findings pack
+gives every finding whose rule holds, else its default (``ok``). Both cite the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.policy.pack import Pack
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A verdict or a finding, with the rule behind it (``rule`` is empty for the default)."""
+
+    value: str
+    rule: str
+    because: str
+    cites: str
+
+
+def classify(pack: Pack, facts: dict[str, Any]) -> Label:
+    """The verdict of a classifier pack for one file's facts."""
+    _require(pack, "classifier")
+    for rule in pack.rules:
+        if rule.condition.holds(facts):
+            spec = rule.spec
+            assert spec.verdict is not None
+            return Label(spec.verdict, spec.id, spec.because, spec.cites)
+    assert pack.spec.default is not None
+    return Label(pack.spec.default, "", "no rule applies", "")
+
+
+def findings(pack: Pack, facts: dict[str, Any]) -> list[Label]:
+    """Every finding of a findings pack for one deliverable's facts (or its default)."""
+    _require(pack, "findings")
+    found = []
+    for rule in pack.rules:
+        if rule.condition.holds(facts):
+            spec = rule.spec
+            assert spec.finding is not None
+            found.append(Label(spec.finding, spec.id, spec.because, spec.cites))
+    if not found:
+        assert pack.spec.default is not None
+        return [Label(pack.spec.default, "", "no rule applies", "")]
+    return found
+
+
+def _require(pack: Pack, kind: str) -> None:
+    if pack.spec.kind != kind:
+        raise ValueError(f"pack {pack.id} is a {pack.spec.kind} pack, not a {kind} pack")

@@ -1,0 +1,161 @@
+"""What a scan knows about one file: signals for people, facts for the policy packs.
+
+Each extractor fills its own part of ``FileFacts`` (``c2pa``, ``xmp``, ``generator``,
+``decode``) and adds ``Signal``s saying what it saw and where. The pydantic models double as
+the fact schema the provenance packs are validated against.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Strength = Literal["strong", "medium", "weak"]
+
+#: IPTC digital source type terms, by lower-case key (values are compared by their last path
+#: segment without regard to case or surrounding blanks, then written in this canonical form).
+IPTC_SOURCE_TYPES = {
+    term.lower(): term
+    for term in (
+        "trainedAlgorithmicMedia",
+        "compositeWithTrainedAlgorithmicMedia",
+        "trainedAlgorithmicData",
+        "algorithmicMedia",
+        "algorithmicallyEnhanced",
+        "composite",
+        "compositeCapture",
+        "compositeSynthetic",
+        "dataDrivenMedia",
+        "digitalArt",
+        "digitalCapture",
+        "humanEdits",
+        "minorHumanEdits",
+        "negativeFilm",
+        "positiveFilm",
+        "print",
+        "screenCapture",
+        "softwareImage",
+        "virtualRecording",
+    )
+}
+
+
+def source_type_term(value: str) -> str:
+    """``http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia`` (any case,
+    any scheme, stray blanks) → ``trainedAlgorithmicMedia``; unknown terms are kept as written
+    (last segment, stripped)."""
+    last = value.strip().rstrip("/").rsplit("/", 1)[-1].strip()
+    return IPTC_SOURCE_TYPES.get(last.lower(), last)
+
+
+class Signal(BaseModel):
+    """One thing an extractor saw: e.g. kind ``c2pa.digitalSourceType``, value
+    ``trainedAlgorithmicMedia``, strength ``strong``, source ``C2PA active manifest, action
+    c2pa.created``. Absence of signals means "no signal", never "human-made"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    value: str
+    strength: Strength
+    source: str
+
+
+class _Facts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class C2paAction(_Facts):
+    action: str  # e.g. c2pa.created, c2pa.placed, c2pa.edited, c2pa.opened
+    source_type: str = ""  # canonical IPTC term (source_type_term), "" when absent
+    agent: str = ""  # softwareAgent name
+    manifest: Literal["active", "ingredient"] = "active"
+
+
+class C2paFacts(_Facts):
+    present: bool = False  # a C2PA manifest store was found (readable or not)
+    state: Literal["none", "Valid", "Invalid", "Trusted", "unreadable"] = "none"
+    # remote-manifest-not-fetched | prerelease-manifest | unknown-algorithm | parse-error | other
+    error: str = ""
+    generator: str = ""  # claim_generator_info name (or claim_generator)
+    signer: str = ""  # certificate issuer / common name
+    trusted: bool = False  # signer chains to a configured trust anchor
+    failures: list[str] = Field(default_factory=list)  # validation failure codes
+    assertions: list[str] = Field(default_factory=list)  # assertion labels of the active manifest
+    actions: list[C2paAction] = Field(default_factory=list)
+
+
+class XmpFacts(_Facts):
+    present: bool = False
+    source_type: str = ""  # Iptc4xmpExt:DigitalSourceType, canonical term
+    ai_system: str = ""  # Iptc4xmpExt:AISystemUsed (IPTC 2025.1)
+    ai_prompt: str = ""  # Iptc4xmpExt:AIPromptInformation
+    creator_tool: str = ""  # xmp:CreatorTool
+    provenance: str = ""  # dcterms:provenance
+    description_parameters: bool = False  # an A1111-style "Steps: N" block in dc:description
+
+
+class GeneratorFacts(_Facts):
+    parameters: list[str] = Field(default_factory=list)  # generators whose parameters are embedded
+    software: str = ""  # EXIF/PNG/container Software or encoder tag
+    known_generator: str = ""  # software/creator tool on the allow-list of unambiguous generators
+    watermark: str = ""  # a weak invisible-watermark reading, when checked
+
+
+class DecodeFacts(_Facts):
+    state: Literal["ok", "fail", "no-codec", "empty", "not-checked"] = "not-checked"
+    detail: str = ""
+
+
+class FileFacts(_Facts):
+    """Everything the provenance and deliverables packs may read about one file."""
+
+    media_type: str = "application/octet-stream"
+    size: int = 0
+    c2pa: C2paFacts = Field(default_factory=C2paFacts)
+    xmp: XmpFacts = Field(default_factory=XmpFacts)
+    generator: GeneratorFacts = Field(default_factory=GeneratorFacts)
+    decode: DecodeFacts = Field(default_factory=DecodeFacts)
+
+
+class AssetFacts(_Facts):
+    """What the register knows about a scanned file (by content hash)."""
+
+    registered: bool = False  # registered as the output of a use case (clearance asset add)
+    use_case: str = ""
+    destination: str = ""  # reference | temp | final, of that use case
+    outcome: str = ""  # proceed | judgment | escalate, its current decision
+    cleared: bool = False
+    open_obligations: list[str] = Field(default_factory=list)
+
+
+class DeliverableFacts(_Facts):
+    """Facts of one file in a deliverables scan: what it carries, its verdict, and the use
+    case it was registered to (if any) — what the deliverables pack decides findings from."""
+
+    file: FileFacts = Field(default_factory=FileFacts)
+    verdict: str = "no-ai-signal"
+    asset: AssetFacts = Field(default_factory=AssetFacts)
+
+
+class Extraction(BaseModel):
+    """What one extractor returns: its part of the facts and the signals behind them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    c2pa: C2paFacts | None = None
+    xmp: XmpFacts | None = None
+    generator: GeneratorFacts | None = None
+    decode: DecodeFacts | None = None
+    signals: list[Signal] = Field(default_factory=list)
+
+
+class ScanOptions(BaseModel):
+    """Options every extractor receives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verify: bool = False  # C2PA hash validation (reads whole files); off = metadata only
+    trust_anchors: str | None = None  # PEM bundle of trusted C2PA signing roots
+    max_metadata_bytes: int = 16 * 1024 * 1024  # bound on any metadata block read into memory
