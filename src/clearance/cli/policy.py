@@ -23,7 +23,7 @@ PackArg = Annotated[str, typer.Argument(help="Built-in pack id or path to a pack
 def list_packs() -> None:
     """List the built-in policy packs with their version and source."""
     table = Table(title="Policy packs", title_justify="left")
-    for column in ("Pack", "Version", "Rules", "Source", "sha256"):
+    for column in ("Pack", "Version", "Kind", "Rules", "Source", "sha256"):
         table.add_column(column)
     with input_errors():
         for pack_id in builtin_ids():
@@ -31,6 +31,7 @@ def list_packs() -> None:
             table.add_row(
                 pack.id,
                 pack.version,
+                pack.spec.kind,
                 str(len(pack.rules)),
                 f"{pack.spec.source.publisher}: {pack.spec.source.document}",
                 pack.sha256[:12] + "…",
