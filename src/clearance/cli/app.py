@@ -35,6 +35,8 @@ consent_app = typer.Typer(help="Record performers' consent.", no_args_is_help=Tr
 app.add_typer(consent_app, name="consent")
 audit_app = typer.Typer(help="Verify and read the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+asset_app = typer.Typer(help="Register files as outputs of use cases.", no_args_is_help=True)
+app.add_typer(asset_app, name="asset")
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
@@ -78,3 +80,4 @@ def _root(
 from clearance.cli import check as _check  # noqa: E402,F401
 from clearance.cli import policy as _policy  # noqa: E402,F401
 from clearance.cli import register as _register  # noqa: E402,F401
+from clearance.cli import scan as _scan  # noqa: E402,F401

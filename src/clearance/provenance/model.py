@@ -75,13 +75,15 @@ class C2paAction(_Facts):
 
 class C2paFacts(_Facts):
     present: bool = False  # a C2PA manifest store was found (readable or not)
-    state: Literal["none", "Valid", "Invalid", "Trusted", "unreadable"] = "none"
+    # none: no manifest; not-verified: read without validation (scan without --verify)
+    state: Literal["none", "not-verified", "Valid", "Invalid", "Trusted", "unreadable"] = "none"
     # remote-manifest-not-fetched | prerelease-manifest | unknown-algorithm | parse-error | other
     error: str = ""
     generator: str = ""  # claim_generator_info name (or claim_generator)
     signer: str = ""  # certificate issuer / common name
     trusted: bool = False  # signer chains to a configured trust anchor
-    failures: list[str] = Field(default_factory=list)  # validation failure codes
+    # validation failure codes, without signingCredential.untrusted (that is ``trusted``)
+    failures: list[str] = Field(default_factory=list)
     assertions: list[str] = Field(default_factory=list)  # assertion labels of the active manifest
     actions: list[C2paAction] = Field(default_factory=list)
 

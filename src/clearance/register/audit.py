@@ -97,6 +97,9 @@ def _subjects(connection: Connection) -> Iterator[tuple[str, str]]:
         ),
         (schema.evidence, lambda r: f"evidence:{r.id}"),
         (schema.attachments, lambda r: f"attachment:{r.sha256}"),
+        (schema.assets, lambda r: f"asset:{r.production_id}/{r.sha256}"),
+        (schema.scans, lambda r: f"scan:{r.id}"),
+        (schema.scan_files, lambda r: f"scan-file:{r.scan_id}/{r.path}"),
     ]
     for table, name in tracked:
         for row in connection.execute(select(table)):

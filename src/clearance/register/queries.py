@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from clearance.manifest.models import UseCase
+from clearance.provenance.model import AssetFacts
 from clearance.register import attachments, schema
 from clearance.register.status import EvidenceIndex, EvidenceView, UseCaseFacts, UseCaseStatus
 
@@ -186,3 +187,41 @@ def evidence_check(
         return {ob for ob in obligations if index.state(facts, ob, on).met}
 
     return met
+
+
+def asset_facts(
+    db: Connection, production: str, store: Path | None, on: dt.date
+) -> dict[str, AssetFacts]:
+    """sha256 → what the register knows of that registered file (for a deliverables scan)."""
+    table, uc, rev = schema.assets, schema.use_cases, schema.revisions
+    registered = {
+        r.sha256: r.uc_id
+        for r in db.execute(select(table).where(table.c.production_id == production))
+    }
+    if not registered:
+        return {}
+    states = {s.id: s for s in status(db, production, on, store)}
+    destinations = {
+        r.uc_id: json.loads(r.body)["use_case"]["output"]["destination"]
+        for r in db.execute(
+            select(uc.c.uc_id, rev.c.body)
+            .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+            .where(
+                uc.c.production_id == production, uc.c.uc_id.in_(sorted(set(registered.values())))
+            )
+        )
+    }
+    facts = {}
+    for sha, uc_id in registered.items():
+        state = states.get(uc_id)
+        facts[sha] = AssetFacts(
+            registered=True,
+            use_case=uc_id,
+            destination=destinations.get(uc_id, ""),
+            outcome=state.outcome if state else "",
+            cleared=state.cleared if state else False,
+            open_obligations=[o.obligation for o in state.obligations if not o.met]
+            if state
+            else [],
+        )
+    return facts

@@ -124,3 +124,39 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# A file registered as the output of a use case (clearance asset add), by content hash.
+assets = Table(
+    "assets",
+    metadata,
+    Column("production_id", String(100), ForeignKey("productions.id"), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("uc_id", String(100), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", String(40), nullable=False),
+)
+
+# A deliverables scan: its summary, and every file that carried a GenAI signal or a finding.
+scans = Table(
+    "scans",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id"), nullable=False),
+    Column("roots", Text, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
+
+scan_files = Table(
+    "scan_files",
+    metadata,
+    Column("scan_id", String(40), ForeignKey("scans.id"), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("verdict", String(40), nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("uc_id", String(100)),
+)

@@ -165,6 +165,112 @@ class Register:
             )
             return after
 
+    # -- assets and scans ----------------------------------------------------------------------
+
+    def add_assets(
+        self, production: str, uc_id: str, files: list[tuple[str, str, int]]
+    ) -> list[str]:
+        """Register ``(path, sha256, size)`` files as outputs of a use case; returns the paths
+        newly registered (a file already registered to this use case is left as it is)."""
+        table = schema.assets
+        with self.write() as db:
+            current = self._current_use_cases(db, production)
+            if uc_id not in current:
+                hint = difflib.get_close_matches(uc_id, list(current), n=1)
+                more = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ManifestError(
+                    [
+                        InputError(
+                            "asset",
+                            None,
+                            "use_case",
+                            f"unknown use case {uc_id!r} in {production}{more}",
+                        )
+                    ]
+                )
+            existing = {
+                r.sha256: r.uc_id
+                for r in db.execute(
+                    select(table).where(
+                        table.c.production_id == production,
+                        table.c.sha256.in_([f[1] for f in files]),
+                    )
+                )
+            }
+            clashes = [p for p, sha, _ in files if existing.get(sha) not in (None, uc_id)]
+            if clashes:
+                raise ManifestError(
+                    [
+                        InputError(p, None, "", f"already registered to {existing[sha]}")
+                        for p, sha, _ in files
+                        if p in clashes
+                    ]
+                )
+            rows: list[dict[str, Any]] = []
+            events: list[Event] = []
+            added: list[str] = []
+            seen = set(existing)
+            for path, sha, size in files:
+                if sha in seen:
+                    continue
+                seen.add(sha)
+                row = {
+                    "production_id": production,
+                    "sha256": sha,
+                    "uc_id": uc_id,
+                    "path": path,
+                    "size": size,
+                    "added_by": self.actor,
+                    "added_at": audit.now(),
+                }
+                rows.append(row)
+                added.append(path)
+                events.append(
+                    Event(
+                        "asset.add", f"asset:{production}/{sha}", production, None, row_digest(row)
+                    )
+                )
+            if rows:
+                db.execute(sql_insert(table), rows)
+                audit.append(db, self.actor, events)
+            return added
+
+    def record_scan(
+        self,
+        production: str,
+        roots: list[str],
+        summary: dict[str, Any],
+        files: list[dict[str, Any]],
+    ) -> str:
+        """Record a scan's summary and the files that carried a signal or a finding."""
+        scan_id = f"SC-{uuid.uuid4().hex[:10].upper()}"
+        with self.write() as db:
+            row = {
+                "id": scan_id,
+                "production_id": production,
+                "roots": canonical(roots),
+                "started_at": audit.now(),
+                "summary": canonical(summary),
+                "recorded_by": self.actor,
+            }
+            db.execute(sql_insert(schema.scans), [row])
+            events = [Event("scan.record", f"scan:{scan_id}", production, None, row_digest(row))]
+            rows = [{"scan_id": scan_id, **f} for f in files]
+            if rows:
+                db.execute(sql_insert(schema.scan_files), rows)
+                events += [
+                    Event(
+                        "scan.file",
+                        f"scan-file:{scan_id}/{r['path']}",
+                        production,
+                        None,
+                        row_digest(r),
+                    )
+                    for r in rows
+                ]
+            audit.append(db, self.actor, events)
+        return scan_id
+
     def _current_use_cases(self, db: Connection, production: str) -> dict[str, dict[str, Any]]:
         """uc id → {"revision", "use_case" (manifest fields)} for a production's use cases."""
         uc, rev = schema.use_cases, schema.revisions

@@ -25,6 +25,9 @@ TABLES: list[Table] = [
     schema.decisions,
     schema.attachments,
     schema.evidence,
+    schema.assets,
+    schema.scans,
+    schema.scan_files,
     schema.audit_events,
 ]
 

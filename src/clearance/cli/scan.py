@@ -1,0 +1,228 @@
+"""``clearance scan`` and ``clearance asset add``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from contextlib import nullcontext
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from clearance.cli.app import EXIT_OK, EXIT_OPEN, app, asset_app, input_errors, stderr, stdout
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.policy import resolve
+from clearance.provenance.inspect import sha256_of
+from clearance.provenance.model import ScanOptions
+from clearance.provenance.scan import Scanner
+from clearance.register import workspace
+from clearance.reports.scan import notable, render_table, write_csv, write_json
+
+
+class ScanFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _cache_path(no_cache: bool, given: Path | None) -> Path | None:
+    if no_cache:
+        return None
+    if given:
+        return given
+    ws = workspace.find()
+    if ws is not None and ws.folder is not None:
+        return ws.folder / "scan-cache.db"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clearance" / "scan-cache.db"
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan.")],
+    production: Annotated[
+        str | None,
+        typer.Option("--production", "-P", help="Reconcile with this production's register."),
+    ] = None,
+    output_format: Annotated[ScanFormat, typer.Option("--format", "-f")] = ScanFormat.table,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.", min=1)] = max(
+        os.cpu_count() or 1, 1
+    ),
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Validate C2PA hashes (reads whole files).")
+    ] = False,
+    trust_anchors: Annotated[
+        Path | None, typer.Option("--trust-anchors", help="PEM bundle of trusted C2PA roots.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Inspect every file again.")] = False,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Cache file to use.")] = None,
+    record: Annotated[
+        bool,
+        typer.Option("--record/--no-record", help="Record the scan in the register."),
+    ] = True,
+    actor: Annotated[str | None, typer.Option("--as", help="Who is scanning.")] = None,
+) -> None:
+    """Scan deliverables for GenAI provenance (C2PA, IPTC/XMP, generator metadata).
+
+    Each file gets a verdict from the ai-provenance pack: ai-generated, ai-composite,
+    no-ai-signal (absence of a marking is not proof of human authorship) or unreadable. With
+    --production (or inside a workspace holding one production) each file is reconciled with
+    the register by the deliverables pack: undeclared-ai, temp-in-deliverables,
+    unapproved-final, declared-unmarked or ok, and the scan is recorded.
+
+    Examples:
+
+      clearance scan deliverables/ --format json > scan.json
+
+      clearance scan /mnt/final --production neon-harbor-s1 --jobs 8
+
+    Exit codes: 0 no finding other than ok; 1 some finding; 2 invalid input.
+    """
+    with input_errors():
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise ManifestError(
+                [InputError(str(p), None, "", "no such file or folder") for p in missing]
+            )
+        if trust_anchors is not None and not trust_anchors.is_file():
+            raise ManifestError([InputError(str(trust_anchors), None, "", "no such file")])
+        options = ScanOptions(
+            verify=verify, trust_anchors=str(trust_anchors) if trust_anchors else None
+        )
+        scanner = Scanner(
+            provenance=resolve("ai-provenance"),
+            options=options,
+            jobs=jobs,
+            cache_path=_cache_path(no_cache, cache),
+        )
+        register_context = _reconcile(scanner, production, actor)
+    with register_context as register:
+        progress = _progress(output_format)
+        with progress or nullcontext():
+            task = progress.add_task("Scanning", total=None) if progress else None
+            step = (lambda n: progress.advance(task, n)) if progress and task is not None else None
+            results = scanner.scan(paths, progress=step)
+            recorded = _Recorder() if register else None
+            if recorded is not None:
+                results = recorded.watch(results)
+            if output_format is ScanFormat.json:
+                write_json(sys.stdout, results, scanner.summary)
+            elif output_format is ScanFormat.csv:
+                write_csv(sys.stdout, results)
+            else:
+                shown = list(notable(results))
+        if output_format is ScanFormat.table:
+            render_table(stdout, shown, scanner.summary)
+        if register is not None and recorded is not None:
+            reg, prod = register
+            roots = [str(p) for p in paths]
+            scan_id = reg.record_scan(prod, roots, scanner.summary.to_json(), recorded.rows)
+            stderr.print(f"[dim]Scan {scan_id} recorded in the register for {prod}.[/]")
+    failed = any(f != "ok" for f in scanner.summary.findings)
+    raise typer.Exit(EXIT_OPEN if failed else EXIT_OK)
+
+
+class _Recorder:
+    """Keeps, for the register, the files that carried a GenAI verdict or a finding."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def watch(self, results: Any) -> Any:
+        for r in results:
+            found = [f.value for f in r.findings if f.value != "ok"]
+            if r.verdict != "no-ai-signal" or found:
+                row = {"path": r.path, "sha256": r.sha256, "verdict": r.verdict}
+                row |= {"findings": ",".join(found), "uc_id": r.use_case or None}
+                self.rows.append(row)
+            yield r
+
+
+def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> Any:
+    """A context giving ``(register, production)`` when the scan reconciles, else ``None``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def opened() -> Any:
+        ws = workspace.find()
+        if production is None and ws is None:
+            yield None
+            return
+        from clearance.register import queries
+        from clearance.register.access import open_register
+
+        with input_errors(), open_register(actor) as (register, _ws):
+            with register.read() as conn:
+                known = queries.productions(conn)
+                prod = production
+                if prod is None:
+                    if len(known) != 1:
+                        yield None
+                        return
+                    prod = known[0]
+                if prod not in known:
+                    raise ManifestError(
+                        [
+                            InputError(
+                                "--production", None, "", f"no production {prod!r} in the register"
+                            )
+                        ]
+                    )
+                assets = queries.asset_facts(conn, prod, register.store, dt.date.today())
+            scanner.deliverables = resolve("deliverables")
+            scanner.assets = assets.get
+            yield (register, prod)
+
+    return opened()
+
+
+class _Rate(ProgressColumn):
+    """Files per second since the scan started."""
+
+    def render(self, task: Task) -> Text:
+        rate = task.completed / task.elapsed if task.elapsed else 0.0
+        return Text(f"{rate:,.0f} files/s")
+
+
+def _progress(output_format: ScanFormat) -> Progress | None:
+    if not sys.stderr.isatty():
+        return None
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} files"),
+        _Rate(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
+
+
+@asset_app.command("add")
+def asset_add(
+    use_case: Annotated[str, typer.Argument(help="The use case these files are outputs of.")],
+    files: Annotated[list[Path], typer.Argument(help="Files to register (by content hash).")],
+    production: Annotated[str | None, typer.Option("--production", "-P")] = None,
+    actor: Annotated[str | None, typer.Option("--as", help="Who registers them.")] = None,
+) -> None:
+    """Register files as outputs of a use case, so a deliverables scan can reconcile them.
+
+    Example: clearance asset add UC-008 renders/signage_v3.png
+    """
+    from clearance.cli.register import _opened, _production
+
+    with _opened(actor) as (register, _ws), input_errors():
+        prod = _production(register, production)
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise ManifestError([InputError(str(f), None, "", "no such file") for f in missing])
+        entries = [(str(f), sha256_of(f), f.stat().st_size) for f in files]
+        added = register.add_assets(prod, use_case, entries)
+    stdout.print(
+        f"Registered {len(added)} file(s) to {use_case} ({len(files) - len(added)} already were)."
+    )

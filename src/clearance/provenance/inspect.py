@@ -1,0 +1,97 @@
+"""Inspecting one file: identify it by content, run every extractor that applies, hash it.
+
+Runs in worker processes; returns plain JSON-able data (cheap to send back). Never raises
+for a bad file: an extractor that fails is recorded as a weak signal with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from clearance.provenance.extractors import Extractor
+from clearance.provenance.model import FileFacts, ScanOptions, Signal
+from clearance.provenance.sniff import media_type
+
+#: Extractor modules, in the order their facts are merged. A module that fails to import is
+#: logged and skipped (a missing optional library must not stop a scan).
+EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
+#: Bump when an extractor's output changes: cached results of older versions are not reused.
+EXTRACTOR_VERSION = "1"
+CHUNK = 1 << 20
+log = logging.getLogger(__name__)
+
+
+def load_extractors() -> list[Extractor]:
+    found = []
+    for name in EXTRACTOR_MODULES:
+        try:
+            module = importlib.import_module(f"clearance.provenance.extractors.{name}")
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            log.warning("extractor %s unavailable: %s", name, exc)
+            continue
+        found.append(module.EXTRACTOR)
+    return found
+
+
+_EXTRACTORS: list[Extractor] | None = None
+
+
+def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str, Any]:
+    """``{"media_type", "size", "sha256", "facts", "signals", "reason"}`` for one file."""
+    global _EXTRACTORS
+    if _EXTRACTORS is None:
+        _EXTRACTORS = load_extractors()
+    file = Path(path)
+    reason = ""
+    try:
+        kind = media_type(file)
+        size = file.stat().st_size
+        digest = sha256_of(file) if with_hash else ""
+    except OSError as exc:
+        return {"media_type": "", "size": 0, "sha256": "", "facts": None, "signals": [],
+                "reason": f"cannot read: {exc.strerror}"}  # fmt: skip
+    parts: dict[str, Any] = {}
+    signals: list[Signal] = []
+    for extractor in _EXTRACTORS:
+        if not extractor.applies(kind):
+            continue
+        try:
+            found = extractor.extract(file, kind, options)
+        except Exception as exc:  # a bad file must never stop the scan
+            signals.append(Signal(kind="extractor.error", value=f"{type(exc).__name__}: {exc}",
+                                  strength="weak", source=extractor.name))  # fmt: skip
+            reason = reason or f"{extractor.name}: {exc}"
+            continue
+        for section in ("c2pa", "xmp", "generator", "decode"):
+            value = getattr(found, section)
+            if value is not None:
+                parts[section] = value
+        signals.extend(found.signals)
+    facts = FileFacts(media_type=kind, size=size, **parts)
+    if not reason and facts.decode.state in ("fail", "empty"):
+        reason = facts.decode.detail or f"decode: {facts.decode.state}"
+    return {
+        "media_type": kind,
+        "size": size,
+        "sha256": digest,
+        "facts": facts.model_dump(mode="json"),
+        "signals": [s.model_dump() for s in signals],
+        "reason": reason,
+    }
+
+
+def inspect_many(paths: list[str], options: ScanOptions, with_hash: bool) -> list[dict[str, Any]]:
+    """A chunk of files for one worker round trip."""
+    return [inspect(p, options, with_hash) for p in paths]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()

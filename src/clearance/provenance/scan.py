@@ -1,0 +1,229 @@
+"""A scan: walk the trees, reuse cached results, inspect the rest in parallel, and let the
+packs decide — a verdict per file (ai-provenance) and, against the register, findings per
+deliverable (deliverables).
+
+Memory stays bounded: files are walked, inspected and yielded in chunks, a bounded number of
+chunks in flight; nothing holds the whole tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from clearance.policy.classify import Label, classify, findings
+from clearance.policy.pack import Pack
+from clearance.provenance.cache import ScanCache
+from clearance.provenance.inspect import EXTRACTOR_VERSION, inspect_many
+from clearance.provenance.model import AssetFacts, DeliverableFacts, ScanOptions
+from clearance.provenance.walk import Entry, walk
+
+CHUNK = 64
+
+
+@dataclass
+class FileResult:
+    path: str
+    sha256: str
+    size: int
+    media_type: str
+    verdict: str
+    verdict_rule: str
+    reason: str
+    signals: list[dict[str, str]]
+    findings: list[Label] = field(default_factory=list)
+    use_case: str = ""
+    cached: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "sha256": self.sha256,
+            "size": self.size,
+            "media_type": self.media_type,
+            "verdict": self.verdict,
+            "verdict_rule": self.verdict_rule,
+            "signals": self.signals,
+            "findings": [
+                {
+                    "finding": f.value,
+                    "rule": f.rule,
+                    "because": f.because,
+                    "use_case": self.use_case,
+                }
+                for f in self.findings
+            ],
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "cached": self.cached,
+            "seconds": round(self.seconds, 3),
+            "files_per_second": round(self.files / self.seconds, 1) if self.seconds else None,
+            "verdicts": dict(sorted(self.verdicts.items())),
+            "findings": dict(sorted(self.findings.items())),
+        }
+
+
+AssetLookup = Callable[[str], AssetFacts | None]
+
+
+@dataclass
+class _Batch:
+    """A chunk of walked files: cached results, and the inspection of the rest (or its
+    future, when a worker pool runs it)."""
+
+    chunk: list[Entry]
+    cached: dict[str, dict[str, Any]]
+    todo: list[str]
+    work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
+
+
+@dataclass
+class Scanner:
+    provenance: Pack
+    deliverables: Pack | None = None
+    assets: AssetLookup | None = None
+    options: ScanOptions = field(default_factory=ScanOptions)
+    jobs: int = 1
+    cache_path: Path | None = None
+    with_hash: bool = True
+    summary: Summary = field(default_factory=Summary)
+
+    def cache_key(self) -> str:
+        text = f"{EXTRACTOR_VERSION}|{self.options.model_dump_json()}|{self.with_hash}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def scan(
+        self, roots: list[Path], progress: Callable[[int], None] | None = None
+    ) -> Iterator[FileResult]:
+        """Results for every file under ``roots``, in walk order (a generator)."""
+        started = time.perf_counter()
+        cache = ScanCache(self.cache_path, self.cache_key()) if self.cache_path else None
+        # forkserver, not fork: a parent that already used c2pa-rs (native threads and locks)
+        # must not be forked mid-state, or a worker can deadlock.
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(self.jobs, mp_context=context) if self.jobs > 1 else None
+        try:
+            for result in self._results(walk(roots), cache, pool):
+                self.summary.files += 1
+                self.summary.verdicts[result.verdict] += 1
+                for finding in result.findings:
+                    self.summary.findings[finding.value] += 1
+                if progress:
+                    progress(1)
+                yield result
+        finally:
+            if pool:
+                pool.shutdown(cancel_futures=True)
+            if cache:
+                cache.close()
+            self.summary.seconds = time.perf_counter() - started
+
+    def _results(
+        self, entries: Iterator[Entry], cache: ScanCache | None, pool: ProcessPoolExecutor | None
+    ) -> Iterator[FileResult]:
+        pending: deque[_Batch] = deque()
+        for chunk in _chunks(entries, CHUNK):
+            cached = cache.lookup([e for e in chunk if not e.problem]) if cache else {}
+            todo = [e.path for e in chunk if not e.problem and e.path not in cached]
+            work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
+            if pool is not None and todo:
+                work = pool.submit(inspect_many, todo, self.options, self.with_hash)
+            else:
+                work = inspect_many(todo, self.options, self.with_hash) if todo else []
+            pending.append(_Batch(chunk, cached, todo, work))
+            while len(pending) > 2 * self.jobs:  # a bounded number of chunks in flight
+                yield from self._finish(pending.popleft(), cache)
+        while pending:
+            yield from self._finish(pending.popleft(), cache)
+
+    def _finish(self, batch: _Batch, cache: ScanCache | None) -> Iterator[FileResult]:
+        done = batch.work.result() if isinstance(batch.work, Future) else batch.work
+        fresh = dict(zip(batch.todo, done, strict=True))
+        for entry in batch.chunk:
+            if entry.problem:
+                yield self._judge(entry, _problem(entry.problem), cached=False)
+            elif entry.path in batch.cached:
+                yield self._judge(entry, batch.cached[entry.path], cached=True)
+            else:
+                raw = fresh[entry.path]
+                if cache is not None:
+                    cache.store(entry, raw)
+                yield self._judge(entry, raw, cached=False)
+
+    def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
+        facts = raw["facts"]
+        if facts is None:
+            verdict = Label("unreadable", "", raw["reason"], "")
+        else:
+            verdict = classify(self.provenance, facts)
+        result = FileResult(
+            path=entry.display,
+            sha256=raw["sha256"],
+            size=raw["size"],
+            media_type=raw["media_type"],
+            verdict=verdict.value,
+            verdict_rule=verdict.rule,
+            reason=raw["reason"] if verdict.value == "unreadable" else "",
+            signals=raw["signals"],
+            cached=cached,
+        )
+        if cached:
+            self.summary.cached += 1
+        if self.deliverables is not None:
+            asset = (
+                self.assets(result.sha256) if self.assets and result.sha256 else None
+            ) or AssetFacts()
+            result.use_case = asset.use_case
+            deliverable = {
+                "file": facts or {},
+                "verdict": result.verdict,
+                "asset": asset.model_dump(),
+            }
+            if facts is None:
+                deliverable["file"] = {"media_type": "", "size": 0}
+            result.findings = findings(self.deliverables, _with_defaults(deliverable))
+        return result
+
+
+def _with_defaults(deliverable: dict[str, Any]) -> dict[str, Any]:
+    return DeliverableFacts.model_validate(deliverable).model_dump()
+
+
+def _problem(reason: str) -> dict[str, Any]:
+    return {
+        "media_type": "",
+        "size": 0,
+        "sha256": "",
+        "facts": None,
+        "signals": [],
+        "reason": reason,
+    }
+
+
+def _chunks(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

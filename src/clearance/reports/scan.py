@@ -1,0 +1,107 @@
+"""Rendering scan results: the public JSON (streamed), CSV (streamed) and a Rich table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from clearance.provenance.scan import FileResult, Summary
+
+VERDICT_STYLE = {
+    "ai-generated": "bold red",
+    "ai-composite": "yellow",
+    "no-ai-signal": "dim",
+    "unreadable": "magenta",
+}
+
+
+def write_json(out: TextIO, results: Iterable[FileResult], summary: Summary) -> None:
+    """``{"files": [...], "summary": {...}}``, one file at a time (bounded memory)."""
+    out.write('{"files": [')
+    separator = "\n  "
+    for result in results:
+        out.write(separator + json.dumps(result.to_json(), ensure_ascii=False))
+        separator = ",\n  "
+    out.write(("\n" if separator != "\n  " else "") + '], "summary": ')
+    out.write(json.dumps(summary.to_json()) + "}\n")
+
+
+CSV_COLUMNS = [
+    "path",
+    "sha256",
+    "media_type",
+    "verdict",
+    "rule",
+    "signals",
+    "findings",
+    "use_case",
+    "reason",
+]
+
+
+def write_csv(out: TextIO, results: Iterable[FileResult]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        signals = "; ".join(f"{s['kind']}={s['value']} ({s['strength']})" for s in r.signals)
+        found = "; ".join(f.value for f in r.findings)
+        writer.writerow(
+            [
+                r.path,
+                r.sha256,
+                r.media_type,
+                r.verdict,
+                r.verdict_rule,
+                signals,
+                found,
+                r.use_case,
+                r.reason,
+            ]
+        )
+
+
+def notable(results: Iterable[FileResult]) -> Iterator[FileResult]:
+    """Files worth a person's attention: a GenAI verdict, unreadable, or a finding."""
+    for r in results:
+        if r.verdict != "no-ai-signal" or any(f.value != "ok" for f in r.findings):
+            yield r
+
+
+def render_table(console: Console, results: list[FileResult], summary: Summary) -> None:
+    table = Table(title="GenAI provenance in the scanned files", title_justify="left")
+    table.add_column("File", overflow="fold", ratio=3)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Signals", ratio=3)
+    table.add_column("Findings", no_wrap=True)
+    for r in results:
+        strong = [s for s in r.signals if s["strength"] != "weak"] or r.signals
+        signals = "\n".join(f"{s['kind']}: {s['value']}" for s in strong[:4])
+        if r.reason:
+            signals = (signals + "\n" if signals else "") + f"({r.reason})"
+        found = "\n".join(
+            f.value + (f" ({r.use_case})" if r.use_case else "")
+            for f in r.findings
+            if f.value != "ok"
+        )
+        table.add_row(r.path, Text(r.verdict, VERDICT_STYLE.get(r.verdict, "")), signals, found)
+    if results:
+        console.print(table)
+    data = summary.to_json()
+    verdicts = ", ".join(f"{n} {v}" for v, n in data["verdicts"].items())
+    line = f"{data['files']} files ({verdicts}) in {data['seconds']} s"
+    if data["files_per_second"]:
+        line += f", {data['files_per_second']:.0f} files/s"
+    if data["cached"]:
+        line += f"; {data['cached']} unchanged (from the cache)"
+    console.print(line)
+    if data["findings"]:
+        console.print("Findings: " + ", ".join(f"{n} {f}" for f, n in data["findings"].items()))
+    console.print(
+        "[dim]No signal means no GenAI marking was found — not that a file is human-made.[/]"
+    )
