@@ -103,8 +103,10 @@ def add_c2pa(root: Path, count: int) -> int:
     for i in range(count):
         scratch = secrets / f"s{i}"
         scratch.mkdir()
-        source = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")[i % 2]
-        signed = signed_file(scratch, "jpeg", source, ca)
+        if i % 2:
+            signed = signed_file(scratch, "jpeg", "compositeWithTrainedAlgorithmicMedia", ca)
+        else:
+            signed = signed_file(scratch, "jpeg", "trainedAlgorithmicMedia", ca)
         shutil.move(signed, work / f"signed{i:04d}.jpg")
     return count
 

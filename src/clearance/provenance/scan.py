@@ -112,7 +112,12 @@ class Scanner:
     summary: Summary = field(default_factory=Summary)
 
     def cache_key(self) -> str:
-        text = f"{EXTRACTOR_VERSION}|{self.options.model_dump_json()}|{self.with_hash}"
+        """Cached results are reused only with the same extractors, options and provenance
+        pack (the verdict is cached with the facts it was decided from)."""
+        text = (
+            f"{EXTRACTOR_VERSION}|{self.options.model_dump_json()}|{self.with_hash}"
+            f"|{self.provenance.id}@{self.provenance.sha256}"
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def scan(
@@ -169,14 +174,17 @@ class Scanner:
                 yield self._judge(entry, batch.cached[entry.path], cached=True)
             else:
                 raw = fresh[entry.path]
+                result = self._judge(entry, raw, cached=False)
                 if cache is not None:
-                    cache.store(entry, raw)
-                yield self._judge(entry, raw, cached=False)
+                    cache.store(entry, {**raw, "verdict": [result.verdict, result.verdict_rule]})
+                yield result
 
     def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
         facts = raw["facts"]
         if facts is None:
             verdict = Label("unreadable", "", raw["reason"], "")
+        elif "verdict" in raw:  # decided by this very pack version when it was cached
+            verdict = Label(raw["verdict"][0], raw["verdict"][1], "", "")
         else:
             verdict = classify(self.provenance, facts)
         result = FileResult(
