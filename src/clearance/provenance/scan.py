@@ -151,7 +151,8 @@ class Scanner:
     ) -> Iterator[FileResult]:
         pending: deque[_Batch] = deque()
         for chunk in _chunks(entries, CHUNK):
-            cached = cache.lookup([e for e in chunk if not e.problem]) if cache else {}
+            readable = [e for e in chunk if not e.problem]
+            cached = cache.lookup(readable, self.deliverables is not None) if cache else {}
             todo = [e.path for e in chunk if not e.problem and e.path not in cached]
             work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
             if pool is not None and todo:
