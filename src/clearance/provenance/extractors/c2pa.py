@@ -25,6 +25,13 @@ from typing import Any, BinaryIO, Literal
 
 import c2pa  # type: ignore[import-untyped]
 
+from clearance.provenance.containers import (
+    Source,
+    StructureError,
+    bmff_boxes,
+    png_chunks,
+    riff_chunks,
+)
 from clearance.provenance.model import (
     C2paAction,
     C2paFacts,
@@ -33,7 +40,6 @@ from clearance.provenance.model import (
     Signal,
     source_type_term,
 )
-from clearance.provenance.sniff import Source, StructureError, bmff_boxes, png_chunks, riff_chunks
 
 NAME = "c2pa"
 ACTIONS_LABELS = frozenset({"c2pa.actions", "c2pa.actions.v2"})

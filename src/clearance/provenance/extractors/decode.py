@@ -15,9 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from clearance.provenance.model import DecodeFacts, Extraction, ScanOptions, Signal
-from clearance.provenance.sniff import (
-    DNG,
+from clearance.provenance.containers import (
     Source,
     StructureError,
     Tiff,
@@ -31,6 +29,8 @@ from clearance.provenance.sniff import (
     png_chunks,
     riff_chunks,
 )
+from clearance.provenance.model import DecodeFacts, Extraction, ScanOptions, Signal
+from clearance.provenance.sniff import DNG
 
 State = Literal["ok", "fail", "no-codec", "empty", "not-checked"]
 Result = tuple[State, str]

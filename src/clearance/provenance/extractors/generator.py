@@ -25,10 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clearance.provenance.extractors.xmp import CREATOR_TOOL, has_sd_parameters, read_xmp
-from clearance.provenance.model import Extraction, GeneratorFacts, ScanOptions, Signal
-from clearance.provenance.sniff import (
-    DNG,
+from clearance.provenance.containers import (
     Block,
     Source,
     StructureError,
@@ -43,6 +40,9 @@ from clearance.provenance.sniff import (
     png_text,
     riff_chunks,
 )
+from clearance.provenance.extractors.xmp import CREATOR_TOOL, has_sd_parameters, read_xmp
+from clearance.provenance.model import Extraction, GeneratorFacts, ScanOptions, Signal
+from clearance.provenance.sniff import DNG
 
 if TYPE_CHECKING:
     from sd_parsers.parsers import Parser

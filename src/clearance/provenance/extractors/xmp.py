@@ -21,16 +21,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
-from clearance.provenance.model import (
-    Extraction,
-    ScanOptions,
-    Signal,
-    Strength,
-    XmpFacts,
-    source_type_term,
-)
-from clearance.provenance.sniff import (
-    DNG,
+from clearance.provenance.containers import (
     PNG_TEXT_CHUNKS,
     Block,
     Source,
@@ -46,6 +37,15 @@ from clearance.provenance.sniff import (
     png_text,
     riff_chunks,
 )
+from clearance.provenance.model import (
+    Extraction,
+    ScanOptions,
+    Signal,
+    Strength,
+    XmpFacts,
+    source_type_term,
+)
+from clearance.provenance.sniff import DNG
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 IPTC_EXT = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
