@@ -137,7 +137,9 @@ def test_unknown_pack_is_an_input_error(cli: Cli) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["check"], ["explain"], ["schema"], ["policy", "list"], ["policy", "test"]]
+    "command",
+    [[], ["check"], ["explain"], ["schema"], ["policy", "list"], ["policy", "test"],
+     ["init"], ["import"], ["status"], ["scan"], ["asset", "add"], ["audit", "verify"]],  # fmt: skip
 )
 def test_help_is_available_with_examples(cli: Cli, command: list[str]) -> None:
     run = cli(*command, "--help")
@@ -148,6 +150,11 @@ def test_readme_documents_every_command() -> None:
     readme = (ROOT / "README.md").read_text()
     for command in ("clearance check", "clearance explain", "clearance schema",
                     "clearance policy list", "clearance policy show", "clearance policy test",
+                    "clearance init", "clearance import", "clearance report-use",
+                    "clearance approve", "clearance consent add", "clearance clear",
+                    "clearance status", "clearance revoke", "clearance diff",
+                    "clearance audit verify", "clearance audit log", "clearance export",
+                    "clearance restore", "clearance scan", "clearance asset add",
                     "make demo", "make test"):  # fmt: skip
         assert command in readme, command
     for rule in resolve("netflix-genai").rules:
