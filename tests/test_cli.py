@@ -138,8 +138,20 @@ def test_unknown_pack_is_an_input_error(cli: Cli) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["check"], ["explain"], ["schema"], ["policy", "list"], ["policy", "test"],
-     ["init"], ["import"], ["status"], ["scan"], ["asset", "add"], ["audit", "verify"]],  # fmt: skip
+    [
+        [],
+        ["check"],
+        ["explain"],
+        ["schema"],
+        ["policy", "list"],
+        ["policy", "test"],
+        ["init"],
+        ["import"],
+        ["status"],
+        ["scan"],
+        ["asset", "add"],
+        ["audit", "verify"],
+    ],
 )
 def test_help_is_available_with_examples(cli: Cli, command: list[str]) -> None:
     run = cli(*command, "--help")
