@@ -25,7 +25,7 @@ from PIL import Image, PngImagePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CORPUS = ROOT.parent / "shared" / "corpus" / "files"
+CORPUS = Path(os.environ.get("CLEARANCE_CORPUS") or ROOT.parent / "shared" / "corpus") / "files"
 EXE = Path(sys.executable).parent / "clearance"
 
 XMP = (

@@ -1,9 +1,14 @@
 """Constants shared by tests: paths and a minimal valid manifest."""
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "neon-harbor" / "manifest.yaml"
+#: The product side's labelled real-file corpus (read-only, beside the checkout), or where
+#: CLEARANCE_CORPUS points. Tests that need it are skipped, saying so, when it is absent.
+CORPUS = Path(os.environ.get("CLEARANCE_CORPUS") or ROOT.parent / "shared" / "corpus")
+HAVE_CORPUS = (CORPUS / "labels.tsv").is_file()
 
 MINIMAL = """
 version: 1

@@ -41,8 +41,8 @@ from tests.c2pa_fixtures import (
     signed_file,
     tamper_jpeg,
 )
+from tests.support import CORPUS
 
-CORPUS = Path("/work/shared/corpus")
 KINDS: tuple[Kind, ...] = ("png", "jpeg", "wav")
 SOURCE_TYPES: tuple[SourceType, ...] = (
     "trainedAlgorithmicMedia",

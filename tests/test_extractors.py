@@ -35,8 +35,8 @@ from clearance.provenance.model import (
     source_type_term,
 )
 from clearance.provenance.sniff import media_type, sniff
+from tests.support import CORPUS
 
-CORPUS = Path("/work/shared/corpus")
 OPTIONS = ScanOptions()
 
 

@@ -19,10 +19,9 @@ from PIL import Image, PngImagePlugin
 from clearance.policy import resolve
 from clearance.provenance.scan import Scanner
 from tests.conftest import Run
-from tests.support import MINIMAL, ROOT
+from tests.support import CORPUS, HAVE_CORPUS, MINIMAL
 
 Cli = Callable[..., Run]
-CORPUS = ROOT.parent / "shared" / "corpus"
 AI = {"ai-generated", "ai-composite"}
 
 
@@ -38,6 +37,8 @@ def corpus_verdicts() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, str]:
+    if not HAVE_CORPUS:
+        pytest.skip(f"the labelled corpus is not at {CORPUS} (set CLEARANCE_CORPUS)")
     return corpus_verdicts()
 
 
