@@ -34,6 +34,12 @@ demo: install
 	cd $(DEMO)/register && $(REG) clear legal-review UC-011 --by "Harbor Legal LLP" --reference HL-2291
 	cd $(DEMO)/register && $(REG) status --format json > ../status.json || true
 	cd $(DEMO)/register && $(REG) check $(CURDIR)/$(EXAMPLE) --fail-on never | grep "use cases:"
+	@echo "--- the deliverables: register outputs, scan, reconcile ---"
+	$(BIN)/python examples/neon-harbor/make_media.py $(DEMO)/deliverables
+	cd $(DEMO)/register && $(REG) asset add UC-008 ../deliverables/vfx/lantern_street_signage_v3.png
+	cd $(DEMO)/register && $(REG) asset add UC-006 ../deliverables/vfx/ferry_chase_previs_0042.png
+	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 || true
+	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 --format json --no-record > ../scan.json || true
 	cd $(DEMO)/register && $(REG) audit verify && $(REG) export -o ../register-export.zip
 	@echo
 	@echo "Demo output is in $(DEMO)/:"

@@ -253,6 +253,9 @@ def test_scan_reconciles_with_the_register(workspace: Path, cli: Cli, tmp_path: 
     assert found["empty.wav"] == ["ok"]
     log = json.loads(cli("audit", "log", "--action", "scan.", "--format", "json").stdout)
     assert log[0]["action"] == "scan.record"
+    assert cli("scan", tree, "-f", "json", "--no-cache", "--no-record").code == 1
+    again = json.loads(cli("audit", "log", "--action", "scan.record", "--format", "json").stdout)
+    assert len(again) == 1  # --no-record reconciles but writes nothing
     assert cli("audit", "verify").code == 0
 
     # Approve and report UC-FINAL: its file is then ok.

@@ -107,7 +107,7 @@ def scan(
             task = progress.add_task("Scanning", total=None) if progress else None
             step = (lambda n: progress.advance(task, n)) if progress and task is not None else None
             results = scanner.scan(paths, progress=step)
-            recorded = _Recorder() if register else None
+            recorded = _Recorder() if register and record else None
             if recorded is not None:
                 results = recorded.watch(results)
             if output_format is ScanFormat.json:
