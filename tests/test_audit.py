@@ -138,3 +138,44 @@ def test_export_then_restore_into_an_empty_register_verifies(
     run = cli("import", changed)
     assert run.code == 0 and "1 revised" in run.stdout, run.stderr
     assert cli("audit", "verify").code == 0
+
+
+def test_restore_refuses_a_tampered_or_broken_export(
+    workspace: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(cli, workspace)
+    export = tmp_path / "export"
+    assert cli("export", "-o", export).code == 0
+    data = json.loads((export / "register.json").read_text())
+    data["tables"]["evidence"][0]["scope"] = '["UC-014"]'
+    (export / "register.json").write_text(json.dumps(data))
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    other = tmp_path / "restored"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    monkeypatch.setenv("CLEARANCE_DATABASE_URL", f"sqlite:///{other / 'r.db'}")
+    monkeypatch.setenv("CLEARANCE_ATTACHMENTS", str(other / "attachments"))
+    assert cli("init").code == 0
+    tampered = cli("restore", export)
+    assert tampered.code == 2 and "does not verify" in tampered.stderr
+    assert cli("restore", broken).code == 2
+    assert json.loads(cli("audit", "verify", "--format", "json").stdout)["events"] == 0
+
+
+def test_a_damaged_attachment_is_repaired_by_attaching_the_original(
+    workspace: Path, cli: Cli
+) -> None:
+    seeded(cli, workspace)
+    import hashlib
+
+    original = workspace / "approval.pdf"
+    sha = hashlib.sha256(original.read_bytes()).hexdigest()
+    stored = workspace / "attachments" / sha[:2] / sha[2:]
+    stored.write_text("damaged")
+    assert cli("audit", "verify").code == 1
+    assert cli("approve", "UC-012", "--approver", "Studio", "--attach", original).code == 0
+    assert stored.read_bytes() == original.read_bytes()
+    assert cli("audit", "verify").code == 0
+    upper = json.loads(cli("audit", "log", "--subject", "uc-014", "--format", "json").stdout)
+    assert upper  # subject filters ignore case on both databases

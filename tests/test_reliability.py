@@ -98,3 +98,19 @@ def test_eight_concurrent_writers_lose_nothing(workspace: Path, cli: Cli) -> Non
     assert verify["events"] == before + writers * each
     state = json.loads(cli("status", "--format", "json").stdout)["use_cases"][0]
     assert len(state["obligations"][0]["evidence"]) == writers * each
+
+
+def test_two_imports_at_once_do_not_collide(workspace: Path, cli: Cli) -> None:
+    from tests.support import EXAMPLE
+
+    exe = Path(sys.executable).parent / "clearance"
+    procs = [
+        subprocess.Popen(
+            [exe, "import", EXAMPLE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    assert sum("nothing written" in out for out, _ in outs) == 1
+    assert counts(cli) == (22, True)

@@ -276,3 +276,26 @@ def _xmp(dst: str) -> str:
         f'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/{dst}"/>'
         "</rdf:RDF></x:xmpmeta>"
     )
+
+
+def test_a_bad_trust_bundle_stops_the_scan(cli: Cli, tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    bad = tmp_path / "roots.pem"
+    bad.write_text("not a certificate")
+    run = cli("scan", tree, "--verify", "--trust-anchors", bad, "--no-cache")
+    assert run.code == 2 and "C2PA settings refused" in run.stderr
+
+
+def test_overlapping_roots_report_each_file_once(workspace: Path, cli: Cli, tmp_path: Path) -> None:
+    manifest = workspace / "m.yaml"
+    manifest.write_text(MINIMAL)
+    assert cli("import", manifest).code == 0
+    tree = _tree(tmp_path)
+    run = cli("scan", tree, tree, tree / "reel1" / "generated.png", "-f", "json", "--no-cache")
+    assert run.code == 1, run.stderr  # the undeclared generated file is a finding
+    paths = [f["path"] for f in json.loads(run.stdout)["files"]]
+    assert len(paths) == len(set(paths)) == 4
+    weird = tmp_path / os.fsdecode(b"appr\xe9.eml")
+    weird.write_text("approved")
+    assert cli("approve", "UC-1", "--approver", "Studio", "--attach", weird).code == 0
+    assert cli("audit", "verify").code == 0

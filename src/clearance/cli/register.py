@@ -33,6 +33,7 @@ from clearance.manifest.loader import load_manifest
 from clearance.perf import gc_paused
 from clearance.policy import Engine, builtin_ids, resolve
 from clearance.policy.decision import dumps
+from clearance.provenance.walk import printable
 from clearance.register import workspace
 from clearance.register.evidence import AnyEvidence, Approval, Clearance, Consent, ReportUse
 
@@ -215,7 +216,7 @@ def _record(actor: str | None, production: str | None, build: Any, attach: Path 
         evidence_id = register.record(item, source="evidence")
     stdout.print(
         f"Recorded {item.kind} {evidence_id} for {', '.join(item.use_cases)}"
-        + (f" (attached {attach.name})" if attach else "")
+        + (f" (attached {printable(attach.name)})" if attach else "")
     )
 
 
@@ -417,7 +418,7 @@ def diff(
     with _opened() as (register, _ws), input_errors():
         prod = _production(register, production)
         with register.read() as conn:
-            changes = queries.diff(conn, prod, _day(on, "--on"))
+            changes = queries.diff(conn, prod, _day(on, "--on"), register.store)
     if output_format is Format.json:
         sys.stdout.write(dumps({"production": prod, "changes": changes}))
         return
@@ -450,7 +451,7 @@ def audit_verify(output_format: FormatOpt = Format.table) -> None:
     deletion made outside the register, or a missing/altered attachment."""
     from clearance.register import audit
 
-    with _opened() as (register, _ws), register.read() as conn:
+    with _opened() as (register, _ws), register.read(snapshot=True) as conn:
         result = audit.verify(conn, register.store)
     if output_format is Format.json:
         payload = {"ok": result.ok, "events": result.events, "head": result.head_hash}
@@ -504,7 +505,7 @@ def export(
     """Write the whole register (JSON plus attachments) to a zip or a folder."""
     from clearance.register import transfer
 
-    with _opened() as (register, _ws), register.read() as conn:
+    with _opened() as (register, _ws), register.read(snapshot=True) as conn:
         try:
             counts = transfer.export(conn, register.store, output)
         except transfer.TransferError as exc:
@@ -520,7 +521,8 @@ def export(
 def restore(
     source: Annotated[Path, typer.Argument(help="An export (.zip or folder).")],
 ) -> None:
-    """Load an export into an empty register (after `clearance init`)."""
+    """Load an export into an empty register (after `clearance init`), then verify the audit
+    trail: an export whose rows do not match their trail is refused and nothing is kept."""
     from clearance.register import transfer
 
     with _opened() as (register, _ws):

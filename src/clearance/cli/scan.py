@@ -17,9 +17,11 @@ from rich.text import Text
 from clearance.cli.app import EXIT_OK, EXIT_OPEN, app, asset_app, input_errors, stderr, stdout
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.policy import resolve
+from clearance.provenance.extractors.c2pa import check_settings
 from clearance.provenance.inspect import sha256_of
 from clearance.provenance.model import ScanOptions
 from clearance.provenance.scan import Scanner
+from clearance.provenance.walk import printable
 from clearance.register import workspace
 from clearance.reports.scan import notable, render_table, write_csv, write_json
 
@@ -94,6 +96,11 @@ def scan(
         options = ScanOptions(
             verify=verify, trust_anchors=str(trust_anchors) if trust_anchors else None
         )
+        try:
+            check_settings(options)
+        except ValueError as exc:
+            source = str(trust_anchors) if trust_anchors else "scan"
+            raise ManifestError([InputError(source, None, "", str(exc))]) from exc
         scanner = Scanner(
             provenance=resolve("ai-provenance"),
             options=options,
@@ -120,7 +127,7 @@ def scan(
             render_table(stdout, shown, scanner.summary)
         if register is not None and recorded is not None:
             reg, prod = register
-            roots = [str(p) for p in paths]
+            roots = [printable(str(p)) for p in paths]
             scan_id = reg.record_scan(prod, roots, scanner.summary.to_json(), recorded.rows)
             stderr.print(f"[dim]Scan {scan_id} recorded in the register for {prod}.[/]")
     failed = any(f != "ok" for f in scanner.summary.findings)
@@ -221,7 +228,7 @@ def asset_add(
         missing = [f for f in files if not f.is_file()]
         if missing:
             raise ManifestError([InputError(str(f), None, "", "no such file") for f in missing])
-        entries = [(str(f), sha256_of(f), f.stat().st_size) for f in files]
+        entries = [(printable(str(f)), sha256_of(f), f.stat().st_size) for f in files]
         added = register.add_assets(prod, use_case, entries)
     stdout.print(
         f"Registered {len(added)} file(s) to {use_case} ({len(files) - len(added)} already were)."

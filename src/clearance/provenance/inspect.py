@@ -56,6 +56,7 @@ def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str
                 "reason": f"cannot read: {exc.strerror}"}  # fmt: skip
     parts: dict[str, Any] = {}
     signals: list[Signal] = []
+    failed: list[str] = []
     for extractor in _EXTRACTORS:
         if not extractor.applies(kind):
             continue
@@ -65,13 +66,14 @@ def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str
             signals.append(Signal(kind="extractor.error", value=f"{type(exc).__name__}: {exc}",
                                   strength="weak", source=extractor.name))  # fmt: skip
             reason = reason or f"{extractor.name}: {exc}"
+            failed.append(extractor.name)
             continue
         for section in ("c2pa", "xmp", "generator", "decode"):
             value = getattr(found, section)
             if value is not None:
                 parts[section] = value
         signals.extend(found.signals)
-    facts = FileFacts(media_type=kind, size=size, **parts)
+    facts = FileFacts(media_type=kind, size=size, errors=failed, **parts)
     if not reason and facts.decode.state in ("fail", "empty"):
         reason = facts.decode.detail or f"decode: {facts.decode.state}"
     return {

@@ -119,6 +119,7 @@ class FileFacts(_Facts):
     xmp: XmpFacts = Field(default_factory=XmpFacts)
     generator: GeneratorFacts = Field(default_factory=GeneratorFacts)
     decode: DecodeFacts = Field(default_factory=DecodeFacts)
+    errors: list[str] = Field(default_factory=list)  # extractors that failed on this file
 
 
 class AssetFacts(_Facts):

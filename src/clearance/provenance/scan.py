@@ -114,8 +114,10 @@ class Scanner:
     def cache_key(self) -> str:
         """Cached results are reused only with the same extractors, options and provenance
         pack (the verdict is cached with the facts it was decided from)."""
+        anchors = self.options.trust_anchors
+        bundle = hashlib.sha256(Path(anchors).read_bytes()).hexdigest() if anchors else ""
         text = (
-            f"{EXTRACTOR_VERSION}|{self.options.model_dump_json()}|{self.with_hash}"
+            f"{EXTRACTOR_VERSION}|{self.options.model_dump_json()}|{bundle}|{self.with_hash}"
             f"|{self.provenance.id}@{self.provenance.sha256}"
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -150,7 +152,7 @@ class Scanner:
         self, entries: Iterator[Entry], cache: ScanCache | None, pool: ProcessPoolExecutor | None
     ) -> Iterator[FileResult]:
         pending: deque[_Batch] = deque()
-        for chunk in _chunks(entries, CHUNK):
+        for chunk in _chunks(_once(entries), CHUNK):
             readable = [e for e in chunk if not e.problem]
             cached = cache.lookup(readable, self.deliverables is not None) if cache else {}
             todo = [e.path for e in chunk if not e.problem and e.path not in cached]
@@ -230,6 +232,15 @@ def _problem(reason: str) -> dict[str, Any]:
         "signals": [],
         "reason": reason,
     }
+
+
+def _once(entries: Iterable[Entry]) -> Iterator[Entry]:
+    """Each file once, however the roots overlap (``d d``, ``d ./d``, ``d d/x.jpg``)."""
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.path not in seen:
+            seen.add(entry.path)
+            yield entry
 
 
 def _chunks(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:

@@ -30,10 +30,11 @@ def location(store: Path, sha256: str) -> Path:
 
 
 def put(store: Path, source: Path) -> tuple[str, int]:
-    """Copy ``source`` into the store (atomically; a no-op if already there)."""
+    """Copy ``source`` into the store (atomically; a no-op if already there intact, and a
+    repair if the stored copy was damaged)."""
     sha256, size = sha256_of(source)
     target = location(store, sha256)
-    if not target.exists():
+    if not target.exists() or check_file(store, sha256) is not None:  # absent, or damaged
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
             with source.open("rb") as handle:

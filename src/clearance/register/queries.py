@@ -60,9 +60,10 @@ def status(
         )
         .join(dec, (dec.c.use_case_pk == uc.c.pk) & (dec.c.revision == uc.c.revision))
         .where(uc.c.production_id == production)
-        .order_by(uc.c.pk, dec.c.pk)
+        .order_by(uc.c.pk, dec.c.decided_at, dec.c.pk)
     ):
-        latest[row.pk] = row  # the newest decision of the current revision wins
+        latest[row.pk] = row  # the newest decision of the current revision wins (by the
+        # audited decided_at, so renumbering rows behind the register's back changes nothing)
     index = evidence_index(db, production, store)
     obligations = {pk: json.loads(row.obligations) for pk, row in latest.items()}
     # Only consent needs the use case's performers and replica kind: read just those bodies.
@@ -123,7 +124,7 @@ def diff(db: Connection, production: str, on: dt.date, store: Path | None = None
         select(uc.c.uc_id, dec.c.revision, dec.c.packs_key, dec.c.outcome, dec.c.obligations)
         .join(dec, dec.c.use_case_pk == uc.c.pk)
         .where(uc.c.production_id == production)
-        .order_by(uc.c.pk, dec.c.pk)
+        .order_by(uc.c.pk, dec.c.decided_at, dec.c.pk)
     ):
         history.setdefault(row.uc_id, []).append(row)
     current = {s.id: s for s in status(db, production, on, store)}
@@ -165,10 +166,10 @@ def audit_log(
     query = select(ev).order_by(ev.c.seq.desc()).limit(limit)
     if production:
         query = query.where(ev.c.production_id == production)
-    if subject:
-        query = query.where(ev.c.subject.contains(subject, autoescape=True))
+    if subject:  # case-insensitive on both databases
+        query = query.where(ev.c.subject.icontains(subject, autoescape=True))
     if action:
-        query = query.where(ev.c.action.startswith(action, autoescape=True))
+        query = query.where(ev.c.action.istartswith(action, autoescape=True))
     if actor:
         query = query.where(ev.c.actor == actor)
     return [dict(r) for r in reversed(db.execute(query).mappings().all())]

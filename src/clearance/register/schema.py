@@ -7,6 +7,7 @@ JSON columns hold the structured parts (scope, details, decision rules) as canon
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -94,7 +95,7 @@ attachments = Table(
     "attachments",
     metadata,
     Column("sha256", String(64), primary_key=True),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("name", Text, nullable=False),
     Column("stored_at", String(40), nullable=False),
 )
@@ -133,7 +134,7 @@ assets = Table(
     Column("sha256", String(64), primary_key=True),
     Column("uc_id", String(100), nullable=False),
     Column("path", Text, nullable=False),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("added_by", Text, nullable=False),
     Column("added_at", String(40), nullable=False),
 )

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.models import Manifest
 from clearance.policy.engine import Engine as PolicyEngine
+from clearance.provenance.walk import printable
 from clearance.register import attachments, audit, importer, schema
 from clearance.register.audit import Event, row_digest
 from clearance.register.canonical import canonical
@@ -38,7 +39,9 @@ class Register:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction (SQLite: BEGIN IMMEDIATE; retried while the file is busy)."""
+        """One write transaction, serialised with every other writer from its first statement:
+        SQLite takes its write lock with BEGIN IMMEDIATE; PostgreSQL locks the audit head row
+        (so two imports, or two revocations, never interleave their reads and writes)."""
         with self.engine.connect().execution_options(**{WRITE: True}) as connection:
             for attempt in range(5):
                 try:
@@ -48,6 +51,9 @@ class Register:
                     if attempt == 4:
                         raise
             try:
+                if connection.dialect.name == "postgresql":
+                    head = schema.audit_head
+                    connection.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
                 yield connection
                 connection.commit()
             except BaseException:
@@ -55,9 +61,14 @@ class Register:
                 raise
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, snapshot: bool = False) -> Iterator[Connection]:
+        """A read; with ``snapshot`` every query sees the same moment (PostgreSQL's default
+        isolation gives each statement its own snapshot; SQLite's transaction already does)."""
         with self.engine.connect() as connection:
-            yield connection
+            if snapshot and connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
 
     # -- import -----------------------------------------------------------------------------
 
@@ -90,7 +101,7 @@ class Register:
                     row = {
                         "sha256": attachment_sha,
                         "size": size,
-                        "name": item.attachment.name,
+                        "name": printable(item.attachment.name),
                         "stored_at": audit.now(),
                     }
                     db.execute(sql_insert(schema.attachments), [row])
@@ -255,7 +266,8 @@ class Register:
             }
             db.execute(sql_insert(schema.scans), [row])
             events = [Event("scan.record", f"scan:{scan_id}", production, None, row_digest(row))]
-            rows = [{"scan_id": scan_id, **f} for f in files]
+            unique = {f["path"]: f for f in files}  # two names may print the same
+            rows = [{"scan_id": scan_id, **f} for f in unique.values()]
             if rows:
                 db.execute(sql_insert(schema.scan_files), rows)
                 events += [

@@ -12,8 +12,9 @@ from typing import IO, Any
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from clearance.register import attachments, schema
+from clearance.register import attachments, audit, schema
 from clearance.register.db import SCHEMA_REVISION
 
 FORMAT = "clearance-register-export"
@@ -78,7 +79,22 @@ def _write_json(db: Connection, raw: IO[bytes], counts: dict[str, int]) -> None:
 
 
 def restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
-    """Load an export into this (empty) register, in the caller's transaction."""
+    """Load an export into this (empty) register, in the caller's transaction, and verify the
+    result; any problem raises ``TransferError`` (the caller's transaction then rolls back)."""
+    try:
+        counts = _restore(db, store, source)
+    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise TransferError(f"{source}: not a readable clearance export ({exc})") from exc
+    except DBAPIError as exc:
+        raise TransferError(f"{source}: rows do not fit the register: {exc.orig}") from exc
+    result = audit.verify(db, store)
+    if not result.ok:
+        problems = "; ".join(result.problems[:5])
+        raise TransferError(f"{source}: the restored trail does not verify: {problems}")
+    return counts
+
+
+def _restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
     if (
         db.execute(select(func.count()).select_from(schema.productions)).scalar_one()
         or db.execute(select(schema.audit_head.c.seq)).scalar_one()

@@ -101,6 +101,15 @@ def _context(options: ScanOptions, pid: int) -> Any:
     return c2pa.Context.from_dict(reader_settings(options))
 
 
+def check_settings(options: ScanOptions) -> None:
+    """Fail early (``ValueError``) on settings c2pa-rs refuses, such as a bad trust bundle:
+    a setup error must stop a scan, not turn every C2PA file into "no signal"."""
+    try:
+        _context(options, os.getpid())
+    except Exception as exc:
+        raise ValueError(f"C2PA settings refused: {exc}") from exc
+
+
 class C2paExtractor:
     """Reads the manifest store and turns it into ``C2paFacts`` plus signals."""
 
