@@ -252,3 +252,9 @@ def test_any_structure_gives_input_errors_never_a_crash(tmp_path: Path, data: ob
         load_manifest(path)
     except ManifestError as exc:
         assert exc.errors
+
+
+def test_control_characters_are_refused(write: Write) -> None:
+    path = write("m.yaml", MINIMAL.replace("title: Mood boards", 'title: "Mood\\0boards"'))
+    (error,) = errors_of(path)
+    assert "use_cases[0].title (use case UC-1): contains a control character" in error

@@ -221,3 +221,25 @@ def test_schema_revision_constant_is_alembic_head() -> None:
     from clearance.register import db
 
     assert db.head_revision() == db.SCHEMA_REVISION
+
+
+def test_use_cases_left_out_of_the_manifest_are_withdrawn(workspace: Path, cli: Cli) -> None:
+    both = workspace / "both.yaml"
+    both.write_text(CONSENT_CASE)
+    one = workspace / "one.yaml"
+    one.write_text(MINIMAL)
+    cli("import", both)
+    assert cli("report-use", "UC-1", "--contact", "x").code == 0
+    run = cli("import", one)
+    assert "Withdrawn" in run.stdout and "UC-2" in run.stdout
+    assert set(status_of(cli)) == {"UC-1"}
+    assert cli("status").code == 0  # the only remaining use case is cleared
+    assert "nothing written" in cli("import", one).stdout
+    cli("import", both)
+    assert set(status_of(cli)) == {"UC-1", "UC-2"}
+    assert cli("audit", "verify").code == 0
+    actions = [
+        e["action"]
+        for e in json.loads(cli("audit", "log", "--subject", "UC-2", "--format", "json").stdout)
+    ]
+    assert "use-case.withdraw" in actions and "use-case.return" in actions

@@ -192,7 +192,8 @@ def import_(
     )
     if summary.absent:
         stdout.print(
-            f"[yellow]In the register but not in this manifest:[/] {', '.join(summary.absent)}"
+            "[yellow]Withdrawn (in the register, not in this manifest; history kept):[/] "
+            + ", ".join(summary.absent)
         )
 
 

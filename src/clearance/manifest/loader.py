@@ -48,6 +48,8 @@ def parse_manifest(doc: Document, known_policies: Collection[str] | None = None)
     except ValidationError as exc:
         problems.extend((tuple(e["loc"]), _describe(e)) for e in exc.errors())
     problems.extend(_cross_references(doc.data, known_policies))
+    if doc.may_hold_control_characters:
+        problems.extend(_control_characters(doc.data, ()))
     if problems:
         problems.sort(key=lambda p: doc.line_of(p[0]) or 0)
         raise ManifestError(
@@ -182,6 +184,20 @@ def _cross_references(
                 f"on_screen: {on_screen} requires destination: final"
                 f" (got {output.get('destination')!r})",
             )
+
+
+def _control_characters(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """NUL and other C0 control characters (but tab and newlines) in any text: they have no
+    place in a manifest, break reports, and PostgreSQL refuses NUL outright."""
+    if isinstance(value, str):
+        if not value.isprintable() and any(c < " " and c not in "\t\n\r" for c in value):
+            yield loc, "contains a control character (such as NUL); remove it"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _control_characters(item, (*loc, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _control_characters(item, (*loc, i))
 
 
 def _list(value: Any) -> list[Any]:

@@ -51,6 +51,7 @@ _INT_RX = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT_RX = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOATS = {".inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 _STR_TAG = "tag:yaml.org,2002:str"
+_RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class Document:
@@ -65,6 +66,11 @@ class Document:
         self.data = data
         self._text = text
         self._root: yaml.Node | None = None
+        # Control characters can only come from raw bytes or from escapes: when the text has
+        # neither, the (costly) walk over every value that looks for them is skipped.
+        self.may_hold_control_characters = (
+            text is None or bool(_RAW_CONTROL.search(text)) or "\\" in text
+        )
 
     def _tree(self) -> yaml.Node | None:
         if self._root is None and self._text is not None:

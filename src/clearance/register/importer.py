@@ -33,11 +33,12 @@ class ImportSummary:
     revised: int = 0
     unchanged: int = 0
     decisions: int = 0
+    withdrawn_or_returned: int = 0
     absent: list[str] = field(default_factory=list)
 
     @property
     def wrote(self) -> bool:
-        return bool(self.created or self.revised or self.decisions)
+        return bool(self.created or self.revised or self.decisions or self.withdrawn_or_returned)
 
 
 @dataclass
@@ -75,6 +76,9 @@ def import_manifest(
         for decision, body in zip(engine.decide_all(manifest), _bodies(manifest), strict=True)
     ]
     summary.absent = sorted(set(existing) - {p.decision.id for p in plans})
+    moved = _mark_withdrawn(db, production, existing, set(summary.absent))
+    summary.withdrawn_or_returned = len(moved)
+    events += moved
     created = _insert_new_use_cases(db, production, [p for p in plans if p.old is None], existing)
 
     now = audit.now()
@@ -96,13 +100,14 @@ def import_manifest(
                 "title": plan.decision.title,
             }
             updates.append({"b_pk": pk, **change})
-            after = row_digest({**plan.old._mapping, **change})
+            base = {**plan.old._mapping, "withdrawn": False}  # present in this manifest
+            after = row_digest({**base, **change})
             events.append(
                 Event(
                     "use-case.revise",
                     f"use-case:{subject}",
                     production,
-                    row_digest(plan.old),
+                    row_digest(base),
                     after,
                 )
             )
@@ -161,6 +166,24 @@ def import_manifest(
         db.execute(insert(DEC), decisions)
     audit.append(db, actor, events)
     return summary
+
+
+def _mark_withdrawn(
+    db: Connection, production: str, existing: dict[str, Any], absent: set[str]
+) -> list[Event]:
+    """Flag use cases that left the manifest as withdrawn, and those that came back as not;
+    each change is an audited revision of the use case row."""
+    events = []
+    for uc_id, row in existing.items():
+        withdrawn = uc_id in absent
+        if bool(row.withdrawn) == withdrawn:
+            continue
+        db.execute(update(UC).where(UC.c.pk == row.pk).values(withdrawn=withdrawn))
+        after = row_digest({**row._mapping, "withdrawn": withdrawn})
+        action = "use-case.withdraw" if withdrawn else "use-case.return"
+        subject = f"use-case:{production}/{uc_id}"
+        events.append(Event(action, subject, production, row_digest(row), after))
+    return events
 
 
 def _bodies(manifest: Manifest) -> list[str]:

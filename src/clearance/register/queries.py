@@ -59,7 +59,7 @@ def status(
             dec.c.packs_key,
         )
         .join(dec, (dec.c.use_case_pk == uc.c.pk) & (dec.c.revision == uc.c.revision))
-        .where(uc.c.production_id == production)
+        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
         .order_by(uc.c.pk, dec.c.decided_at, dec.c.pk)
     ):
         latest[row.pk] = row  # the newest decision of the current revision wins (by the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -38,6 +40,8 @@ use_cases = Table(
     Column("title", Text, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("content_sha256", String(64), nullable=False),
+    # Left out of the latest manifest: history kept, no longer in status or findings.
+    Column("withdrawn", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("production_id", "uc_id", name="uq_use_case"),
 )
 
