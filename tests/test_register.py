@@ -243,3 +243,24 @@ def test_use_cases_left_out_of_the_manifest_are_withdrawn(workspace: Path, cli: 
         for e in json.loads(cli("audit", "log", "--subject", "UC-2", "--format", "json").stdout)
     ]
     assert "use-case.withdraw" in actions and "use-case.return" in actions
+
+
+def test_a_populated_register_migrates_down_and_up(
+    workspace: Path, cli: Cli, database_url: str
+) -> None:
+    from clearance.register import db
+
+    assert cli("import", EXAMPLE).code == 0
+    assert cli("report-use", "UC-001", "--contact", "x").code == 0
+    before = status_of(cli)
+    engine = db.connect(database_url)
+    try:
+        db.downgrade(engine, "0001")
+        assert db.current_revision(engine) == "0001"
+        assert cli("status").code == 2  # an old schema is refused, with the way out
+        db.upgrade(engine)
+        assert db.current_revision(engine) == db.SCHEMA_REVISION
+    finally:
+        engine.dispose()
+    assert status_of(cli) == before
+    assert cli("audit", "verify").code == 0

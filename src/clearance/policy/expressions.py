@@ -12,12 +12,12 @@ rule that fires, the facts that made it fire.
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
-
-import cel
 
 from clearance.policy.facts import (
     FACT_SCHEMA,
@@ -37,6 +37,13 @@ _MACRO = re.compile(
 )
 _PATH = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _KEYWORDS = {"true", "false", "null", "in"}
+
+
+@cache
+def _cel() -> Any:
+    """The CEL module, imported on first use: its package also imports its own command line
+    (prompt_toolkit, ≈ 0.2 s), which commands that decide nothing should not pay for."""
+    return importlib.import_module("cel")
 
 
 class ExpressionError(ValueError):
@@ -73,7 +80,7 @@ class Condition:
         key = tuple(read(facts) for read in self.keys)
         result = self.memo.get(key)
         if result is None:
-            result = self.program.execute(cel.Context(restrict(facts, self.tree)))
+            result = self.program.execute(_cel().Context(restrict(facts, self.tree)))
             if not isinstance(result, bool):
                 raise ExpressionError(f"condition {self.source!r} gave {result!r}, not true/false")
             if len(self.memo) >= _MEMO_LIMIT:
@@ -85,7 +92,7 @@ class Condition:
 def compile_condition(source: str, schema: Schema = FACT_SCHEMA) -> Condition:
     """Compile ``source``; raise ``ExpressionError`` for syntax errors or unknown facts."""
     try:
-        program = cel.compile(source)
+        program = _cel().compile(source)
     except (ValueError, RuntimeError) as exc:
         raise ExpressionError(str(exc).splitlines()[0]) from exc
     paths = fact_paths(source, schema)

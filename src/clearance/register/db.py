@@ -3,6 +3,8 @@ PostgreSQL, and bringing its schema to the current Alembic revision."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,12 +84,42 @@ def current_revision(engine: Engine) -> str | None:
         return None
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration (``clearance init``)."""
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Create or upgrade the schema to ``target`` (``clearance init``: the newest)."""
     from alembic import command
 
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+    with _migrating(engine) as connection:
+        command.upgrade(_alembic_config(connection), target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Step the schema back to ``target`` (for operators rolling back a release, and tests)."""
+    from alembic import command
+
+    with _migrating(engine) as connection:
+        command.downgrade(_alembic_config(connection), target)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A transaction for migrations. On SQLite, altering a table means copying it, which the
+    foreign keys of the tables that refer to it would refuse: they are switched off for the
+    migration (outside the transaction, as SQLite requires) and checked before commit."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw: Any = connection.connection.driver_connection  # pysqlite, autocommit: no BEGIN
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaError(f"migration left broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def require_current(engine: Engine) -> None:
