@@ -13,7 +13,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from clearance.manifest.yamlsafe import load_document
-from clearance.policy import resolve
+from clearance.policy import builtin_ids, resolve
 from tests.conftest import Run
 from tests.support import EXAMPLE, MINIMAL, ROOT
 
@@ -169,5 +169,8 @@ def test_readme_documents_every_command() -> None:
                     "clearance restore", "clearance scan", "clearance asset add",
                     "make demo", "make test"):  # fmt: skip
         assert command in readme, command
-    for rule in resolve("netflix-genai").rules:
-        assert f"| {rule.spec.id} |" in readme, f"rule {rule.spec.id} is not documented"
+    for pack_id in builtin_ids():
+        pack = resolve(pack_id)
+        assert f"`{pack.id}` {pack.version}" in readme, f"pack {pack.id} {pack.version}"
+        for rule in pack.rules:
+            assert f"| {rule.spec.id} | {rule.spec.title} |" in readme, f"{pack.id} {rule.spec.id}"
