@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -150,42 +151,33 @@ class _Recorder:
             yield r
 
 
-def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> Any:
-    """A context giving ``(register, production)`` when the scan reconciles, else ``None``."""
-    from contextlib import contextmanager
+@contextmanager
+def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> Iterator[Any]:
+    """Yields ``(register, production)`` and arms the scanner with the deliverables pack and
+    the register's assets when the scan reconciles (``--production``, or a workspace holding
+    one production); yields ``None`` otherwise."""
+    if production is None and workspace.find() is None:
+        yield None
+        return
+    from clearance.register import queries
+    from clearance.register.access import open_register
 
-    @contextmanager
-    def opened() -> Any:
-        ws = workspace.find()
-        if production is None and ws is None:
+    with input_errors(), open_register(actor) as (register, _ws):
+        with register.read() as conn:
+            known = queries.productions(conn)
+            prod = production or (known[0] if len(known) == 1 else None)
+            if production is not None and production not in known:
+                problem = f"no production {production!r} in the register"
+                raise ManifestError([InputError("--production", None, "", problem)])
+            assets = (
+                queries.asset_facts(conn, prod, register.store, dt.date.today()) if prod else {}
+            )
+        if prod is None:
             yield None
             return
-        from clearance.register import queries
-        from clearance.register.access import open_register
-
-        with input_errors(), open_register(actor) as (register, _ws):
-            with register.read() as conn:
-                known = queries.productions(conn)
-                prod = production
-                if prod is None:
-                    if len(known) != 1:
-                        yield None
-                        return
-                    prod = known[0]
-                if prod not in known:
-                    raise ManifestError(
-                        [
-                            InputError(
-                                "--production", None, "", f"no production {prod!r} in the register"
-                            )
-                        ]
-                    )
-                assets = queries.asset_facts(conn, prod, register.store, dt.date.today())
-            scanner.deliverables = resolve("deliverables")
-            scanner.assets = assets.get
-            yield (register, prod)
-
-    return opened()
+        scanner.deliverables = resolve("deliverables")
+        scanner.assets = assets.get
+        yield (register, prod)
 
 
 class _Rate(ProgressColumn):

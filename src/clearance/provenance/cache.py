@@ -48,7 +48,7 @@ class ScanCache:
                 e = wanted[path]
                 if (size, mtime_ns, inode, key) == (e.size, e.mtime_ns, e.inode, self.key):
                     found[e.path] = json.loads(result)
-                    found[e.path]["facts"] = json.loads(facts) if facts else {}
+                    found[e.path]["facts"] = json.loads(facts) if facts else None
         return found
 
     def store(self, entry: Entry, result: dict[str, Any]) -> None:

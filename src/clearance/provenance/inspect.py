@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from clearance.provenance.extractors import Extractor
-from clearance.provenance.model import FileFacts, ScanOptions, Signal
+from clearance.provenance.model import DecodeFacts, FileFacts, ScanOptions, Signal
 from clearance.provenance.sniff import media_type
 
 #: Extractor modules, in the order their facts are merged. A module that fails to import is
 #: logged and skipped (a missing optional library must not stop a scan).
 EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
 #: Bump when an extractor's output changes: cached results of older versions are not reused.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 CHUNK = 1 << 20
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str
         size = file.stat().st_size
         digest = sha256_of(file) if with_hash else ""
     except OSError as exc:
-        return {"media_type": "", "size": 0, "sha256": "", "facts": None, "signals": [],
-                "reason": f"cannot read: {exc.strerror}"}  # fmt: skip
+        return unreadable(f"cannot read: {exc.strerror}")
     parts: dict[str, Any] = {}
     signals: list[Signal] = []
     failed: list[str] = []
@@ -84,6 +83,14 @@ def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str
         "signals": [s.model_dump() for s in signals],
         "reason": reason,
     }
+
+
+def unreadable(reason: str) -> dict[str, Any]:
+    """The result for a file that could not be opened at all. Its facts say so (decode
+    failed, nothing found) and the provenance pack gives the verdict, as for any file."""
+    facts = FileFacts(decode=DecodeFacts(state="fail", detail=reason))
+    return {"media_type": "", "size": 0, "sha256": "", "facts": facts.model_dump(mode="json"),
+            "signals": [], "reason": reason}  # fmt: skip
 
 
 def inspect_many(paths: list[str], options: ScanOptions, with_hash: bool) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from typing import Any
 from clearance.policy.classify import Label, classify, findings
 from clearance.policy.pack import Pack
 from clearance.provenance.cache import ScanCache
-from clearance.provenance.inspect import EXTRACTOR_VERSION, inspect_many
+from clearance.provenance.inspect import EXTRACTOR_VERSION, inspect_many, unreadable
 from clearance.provenance.model import AssetFacts, DeliverableFacts, ScanOptions
 from clearance.provenance.walk import Entry, walk
 
@@ -172,7 +172,7 @@ class Scanner:
         fresh = dict(zip(batch.todo, done, strict=True))
         for entry in batch.chunk:
             if entry.problem:
-                yield self._judge(entry, _problem(entry.problem), cached=False)
+                yield self._judge(entry, unreadable(entry.problem), cached=False)
             elif entry.path in batch.cached:
                 yield self._judge(entry, batch.cached[entry.path], cached=True)
             else:
@@ -184,9 +184,7 @@ class Scanner:
 
     def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
         facts = raw["facts"]
-        if facts is None:
-            verdict = Label("unreadable", "", raw["reason"], "")
-        elif "verdict" in raw:  # decided by this very pack version when it was cached
+        if "verdict" in raw:  # decided by this very pack version when it was cached
             verdict = Label(raw["verdict"][0], raw["verdict"][1], "", "")
         else:
             verdict = classify(self.provenance, facts)
@@ -208,30 +206,13 @@ class Scanner:
                 self.assets(result.sha256) if self.assets and result.sha256 else None
             ) or AssetFacts()
             result.use_case = asset.use_case
-            deliverable = {
-                "file": facts or {},
-                "verdict": result.verdict,
-                "asset": asset.model_dump(),
-            }
-            if facts is None:
-                deliverable["file"] = {"media_type": "", "size": 0}
+            deliverable = {"file": facts, "verdict": result.verdict, "asset": asset.model_dump()}
             result.findings = findings(self.deliverables, _with_defaults(deliverable))
         return result
 
 
 def _with_defaults(deliverable: dict[str, Any]) -> dict[str, Any]:
     return DeliverableFacts.model_validate(deliverable).model_dump()
-
-
-def _problem(reason: str) -> dict[str, Any]:
-    return {
-        "media_type": "",
-        "size": 0,
-        "sha256": "",
-        "facts": None,
-        "signals": [],
-        "reason": reason,
-    }
 
 
 def _once(entries: Iterable[Entry]) -> Iterator[Entry]:
