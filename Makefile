@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := out/demo
 EXAMPLE := examples/neon-harbor/manifest.yaml
+CUT    := ../deliverables/cut/neon_harbor_107_lock.edl
 REG    := CLEARANCE_ACTOR="demo (GenAI lead)" $(CURDIR)/$(BIN)/clearance
 
 .PHONY: install demo test lint typecheck pytest bench clean
@@ -38,12 +39,21 @@ demo: install
 	$(BIN)/python examples/neon-harbor/make_media.py $(DEMO)/deliverables
 	cd $(DEMO)/register && $(REG) asset add UC-008 ../deliverables/vfx/lantern_street_signage_v3.png
 	cd $(DEMO)/register && $(REG) asset add UC-006 ../deliverables/vfx/ferry_chase_previs_0042.png
-	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 || true
+	cd $(DEMO)/register && $(REG) asset add UC-011 ../deliverables/vfx/NH107_flashback_deage_sh042_v5.jpg
+	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 --trust-anchors ../demo-root-ca.pem || true
 	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 --format json --no-record > ../scan.json || true
+	@echo "--- the locked cut: GenAI cue sheet and delivery report ---"
+	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 || true
+	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 -o ../cuesheet.xlsx --fail-on never
+	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 -o ../cuesheet.json --fail-on never
+	cd $(DEMO)/register && $(REG) report -o .. --edit $(CUT) --rate 23.976 --media ../deliverables --jobs 1 \
+	  $$(command -v chromium >/dev/null && echo --pdf)
 	cd $(DEMO)/register && $(REG) audit verify && $(REG) export -o ../register-export.zip
 	@echo
 	@echo "Demo output is in $(DEMO)/:"
 	@ls -1 $(DEMO) | sed 's/^/  /'
+	@echo "Open the delivery report: $(DEMO)/neon-harbor-s1-genai-report.html"
+	@echo "The GenAI cue sheet:      $(DEMO)/cuesheet.xlsx (and cuesheet.json)"
 
 lint: install
 	$(BIN)/ruff check src tests bench examples
@@ -60,6 +70,8 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_register.py
+	$(BIN)/python bench/bench_scan.py
+	$(BIN)/python bench/bench_cuesheet.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

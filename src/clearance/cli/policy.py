@@ -85,7 +85,7 @@ def show(
     stdout.print(table)
     if facts:
         stdout.print("[bold]Facts[/] (CEL variables; lists of objects end in []):")
-        for path in _fact_paths(SCHEMAS[spec.kind]):
+        for path in _fact_paths(SCHEMAS[spec.reads]):
             stdout.print(f"  {path}", highlight=False)
 
 

@@ -33,7 +33,7 @@ class ScanFormat(StrEnum):
     csv = "csv"
 
 
-def _cache_path(no_cache: bool, given: Path | None) -> Path | None:
+def cache_path(no_cache: bool, given: Path | None) -> Path | None:
     if no_cache:
         return None
     if given:
@@ -106,11 +106,11 @@ def scan(
             provenance=resolve("ai-provenance"),
             options=options,
             jobs=jobs,
-            cache_path=_cache_path(no_cache, cache),
+            cache_path=cache_path(no_cache, cache),
         )
         register_context = _reconcile(scanner, production, actor)
     with register_context as register:
-        progress = _progress(output_format)
+        progress = progress_bar(output_format)
         with progress or nullcontext():
             task = progress.add_task("Scanning", total=None) if progress else None
             step = (lambda n: progress.advance(task, n)) if progress and task is not None else None
@@ -188,7 +188,7 @@ class _Rate(ProgressColumn):
         return Text(f"{rate:,.0f} files/s")
 
 
-def _progress(output_format: ScanFormat) -> Progress | None:
+def progress_bar(output_format: str) -> Progress | None:
     if not sys.stderr.isatty():
         return None
     return Progress(

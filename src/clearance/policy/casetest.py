@@ -136,7 +136,7 @@ def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
 
 
 def _run_fact_cases(pack: Pack, cases: FactCasesFile) -> list[CaseResult]:
-    model: type[BaseModel] = FileFacts if pack.spec.kind == "classifier" else DeliverableFacts
+    model: type[BaseModel] = FileFacts if pack.spec.reads == "file" else DeliverableFacts
     results = []
     for case in cases.cases:
         try:

@@ -58,9 +58,9 @@ DELIVERABLE_SCHEMA: Schema = _schema_of(DeliverableFacts)
 
 #: Which facts each kind of pack reads.
 SCHEMAS: dict[str, Schema] = {
-    "decision": FACT_SCHEMA,
-    "classifier": FILE_SCHEMA,
-    "findings": DELIVERABLE_SCHEMA,
+    "use-case": FACT_SCHEMA,
+    "file": FILE_SCHEMA,
+    "deliverable": DELIVERABLE_SCHEMA,
 }
 
 

@@ -81,6 +81,13 @@ class AdvisorySpec(_Strict):
 
 
 PackKind = Literal["decision", "classifier", "findings"]
+FactsKind = Literal["use-case", "file", "deliverable"]
+#: The facts each kind of pack reads unless it says otherwise.
+DEFAULT_FACTS: dict[str, FactsKind] = {
+    "decision": "use-case",
+    "classifier": "file",
+    "findings": "deliverable",
+}
 
 
 class PackSpec(_Strict):
@@ -90,6 +97,12 @@ class PackSpec(_Strict):
         default="decision",
         description="decision: use cases → outcome + obligations; classifier: a file → one "
         "verdict (first rule that holds); findings: a deliverable → every finding that holds",
+    )
+    facts: FactsKind | None = Field(
+        default=None,
+        description="What the rules read: use-case (decision packs), file (one file's "
+        "provenance facts) or deliverable (a file, its verdict and what the register knows of "
+        "it); by default the kind's own",
     )
     title: str
     description: str | None = None
@@ -117,7 +130,13 @@ class PackSpec(_Strict):
                 )
         if self.kind != "decision" and self.default not in self.labels:
             raise ValueError(f"default {self.default!r} must be one of labels {self.labels}")
+        if (self.kind == "decision") != (self.reads == "use-case"):
+            raise ValueError(f"a {self.kind} pack cannot read {self.reads} facts")
         return self
+
+    @property
+    def reads(self) -> FactsKind:
+        return self.facts or DEFAULT_FACTS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -176,7 +195,7 @@ def load_pack(path: Path) -> Pack:
             ]
         ) from exc
     errors: list[InputError] = []
-    schema = SCHEMAS[spec.kind]
+    schema = SCHEMAS[spec.reads]
     seen: set[str] = set()
     rules = []
     for i, rule in enumerate(spec.rules):

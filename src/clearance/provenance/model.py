@@ -103,6 +103,7 @@ class GeneratorFacts(_Facts):
     software: str = ""  # EXIF/PNG/container Software or encoder tag
     known_generator: str = ""  # software/creator tool on the allow-list of unambiguous generators
     watermark: str = ""  # a weak invisible-watermark reading, when checked
+    prompt: str = ""  # the prompt in those parameters, when a parser could read it (bounded)
 
 
 class DecodeFacts(_Facts):

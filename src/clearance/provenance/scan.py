@@ -42,6 +42,7 @@ class FileResult:
     findings: list[Label] = field(default_factory=list)
     use_case: str = ""
     cached: bool = False
+    facts: dict[str, Any] | None = None  # the file's facts, when the scanner keeps them
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -109,6 +110,7 @@ class Scanner:
     jobs: int = 1
     cache_path: Path | None = None
     with_hash: bool = True
+    keep_facts: bool = False  # hand each result its facts (for packs run after the scan)
     summary: Summary = field(default_factory=Summary)
 
     def cache_key(self) -> str:
@@ -154,7 +156,8 @@ class Scanner:
         pending: deque[_Batch] = deque()
         for chunk in _chunks(_once(entries), CHUNK):
             readable = [e for e in chunk if not e.problem]
-            cached = cache.lookup(readable, self.deliverables is not None) if cache else {}
+            need_facts = self.deliverables is not None or self.keep_facts
+            cached = cache.lookup(readable, need_facts) if cache else {}
             todo = [e.path for e in chunk if not e.problem and e.path not in cached]
             work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
             if pool is not None and todo:
@@ -198,6 +201,7 @@ class Scanner:
             reason=raw["reason"] if verdict.value == "unreadable" else "",
             signals=raw["signals"],
             cached=cached,
+            facts=facts if self.keep_facts else None,
         )
         if cached:
             self.summary.cached += 1

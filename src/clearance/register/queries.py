@@ -226,3 +226,18 @@ def asset_facts(
             else [],
         )
     return facts
+
+
+def use_case_bodies(
+    db: Connection, production: str, uc_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """uc_id → its current revision's content (use case, its tools and performers)."""
+    if not uc_ids:
+        return {}
+    uc, rev = schema.use_cases, schema.revisions
+    rows = db.execute(
+        select(uc.c.uc_id, rev.c.body)
+        .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+        .where(uc.c.production_id == production, uc.c.uc_id.in_(sorted(set(uc_ids))))
+    )
+    return {r.uc_id: json.loads(r.body) for r in rows}

@@ -356,12 +356,23 @@ def _parsers() -> tuple[Parser, ...]:
 def sd_parse(parameters: dict[str, Any]) -> str:
     """The generator sd-parsers recognises in a metadata dict (first parser that succeeds, as
     in ``ParserManager.parse``), else ""."""
+    return sd_parse_prompt(parameters)[0]
+
+
+def sd_parse_prompt(parameters: dict[str, Any]) -> tuple[str, str]:
+    """``(generator, prompt)`` sd-parsers reads from a metadata dict, else ``("", "")``; the
+    prompt (for the cue sheet) is bounded to ``MAX_PROMPT`` characters."""
     for parser in _parsers():
         try:
-            return str(parser.parse(dict(parameters)).generator.value)
+            info = parser.parse(dict(parameters))
+            prompt = str(info.full_prompt or "")
+            return str(info.generator.value), prompt[:MAX_PROMPT]
         except Exception:  # a third-party parser on hostile input: any error means "not this"
             continue
-    return ""
+    return "", ""
+
+
+MAX_PROMPT = 2000
 
 
 @dataclass
@@ -369,18 +380,20 @@ class Hits:
     """Generators found, each with the place that revealed it."""
 
     items: dict[str, str] = field(default_factory=dict)  # name → where
+    prompt: str = ""  # the first prompt read with a generator's parameters
 
-    def add(self, name: str, where: str) -> None:
+    def add(self, name: str, where: str, prompt: str = "") -> None:
         if name:
             self.items.setdefault(name, where)
+            self.prompt = self.prompt or prompt
 
 
 def _png_parameters(found: Found, hits: Hits) -> None:
     keys = _SD_TRIGGERS.intersection(found.png_text)
     if keys:
-        name = sd_parse(found.png_text)
+        name, prompt = sd_parse_prompt(found.png_text)
         where = "PNG text " + ", ".join(sorted(keys))
-        hits.add(name, f"{where} (sd-parsers)")
+        hits.add(name, f"{where} (sd-parsers)", prompt)
         if not name:  # let the text checks look at what sd-parsers could not read
             found.texts.extend((f"PNG text '{k}'", found.png_text[k]) for k in sorted(keys))
     for key, name in _KEY_GENERATORS.items():
@@ -406,9 +419,9 @@ def _text_parameters(found: Found, hits: Hits) -> None:
         if _MIDJOURNEY_JOB.search(text):
             hits.add("Midjourney", f"{where} (Job ID)")
         elif "Steps:" in text or "Sampler:" in text or text.lstrip().startswith("{"):
-            name = sd_parse({"parameters": text})
+            name, prompt = sd_parse_prompt({"parameters": text})
             if name:
-                hits.add(name, f"{where} (sd-parsers)")
+                hits.add(name, f"{where} (sd-parsers)", prompt)
             elif has_sd_parameters(text):
                 hits.add("A1111-style", f"{where} (Steps/Sampler block)")
 
@@ -602,7 +615,10 @@ class GeneratorExtractor:
                 _stealth_parameters(path, src, found, hits, limit)
         software, known, known_where = _software(found, xmp.props.get(CREATOR_TOOL, ""))
         facts = GeneratorFacts(
-            parameters=sorted(hits.items), software=software, known_generator=known
+            parameters=sorted(hits.items),
+            software=software,
+            known_generator=known,
+            prompt=hits.prompt,
         )
         return Extraction(generator=facts, signals=list(_signals(hits, known, known_where)))
 

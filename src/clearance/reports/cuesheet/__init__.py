@@ -1,0 +1,49 @@
+"""Cue sheet writers: one plain module per output format behind one contract,
+``write(sheet, out)`` on a binary stream, found by the output file's suffix. Writers only
+render; the cue sheet's facts and statuses are decided in ``clearance.editorial.cuesheet``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from clearance.editorial.cuesheet import CueSheet
+from clearance.reports.cuesheet import csv_writer, html_writer, json_writer, xlsx_writer
+
+Writer = Callable[[CueSheet, BinaryIO], None]
+
+FORMATS: dict[str, Writer] = {
+    "json": json_writer.write,
+    "csv": csv_writer.write,
+    "xlsx": xlsx_writer.write,
+    "html": html_writer.write,
+}
+
+SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def format_for(path: Path) -> str:
+    """The format a file name asks for, by its suffix (case-insensitive)."""
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(SUFFIXES)
+        raise ValueError(
+            f"cannot tell the cue sheet format of {path.name!r} from its suffix: use one of {known}"
+        )
+    return fmt
+
+
+def write(sheet: CueSheet, out: BinaryIO, fmt: str) -> None:
+    """Render ``sheet`` to ``out`` in format ``fmt`` (a key of ``FORMATS``)."""
+    writer = FORMATS.get(fmt)
+    if writer is None:
+        raise ValueError(f"unknown cue sheet format {fmt!r}: use one of {', '.join(FORMATS)}")
+    writer(sheet, out)

@@ -1,0 +1,150 @@
+"""Gathering the delivery report from the register, in one read snapshot: statuses, the
+decisions' fired rules with their citations, evidence, and the latest recorded scan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from clearance import __version__
+from clearance.editorial.cuesheet import CueSheet
+from clearance.register import queries, schema
+from clearance.reports.delivery_model import (
+    Citation,
+    DeliveryReport,
+    EvidenceRow,
+    ObligationRow,
+    ScanFile,
+    ScanInfo,
+    UseCaseReport,
+)
+
+MAX_SCAN_FILES = 5000  # files listed from a scan (all are counted in its summary)
+
+
+def gather(
+    db: Connection,
+    production: str,
+    store: Path | None,
+    on: dt.date,
+    cuesheet: CueSheet | None = None,
+    now: dt.datetime | None = None,
+) -> DeliveryReport:
+    statuses = queries.status(db, production, on, store)
+    rules = _fired_rules(db, production)
+    use_cases = [
+        UseCaseReport(
+            id=s.id,
+            title=s.title,
+            revision=s.revision,
+            outcome=s.outcome,
+            cleared=s.cleared,
+            packs=s.packs,
+            obligations=[
+                ObligationRow(
+                    obligation=o.obligation,
+                    met=o.met,
+                    evidence=list(o.evidence),
+                    why=o.why,
+                    next=o.next or "",
+                )
+                for o in s.obligations
+            ],
+            rules=[_citation(r) for r in rules.get((s.id, s.revision, s.packs), [])],
+        )
+        for s in statuses
+    ]
+    evidence = [
+        EvidenceRow(
+            id=e.id,
+            kind=e.kind,
+            use_cases=sorted(e.scope),
+            performer=e.performer,
+            date=e.date,
+            expires=e.expires,
+            reference=e.reference,
+            recorded_by=e.recorded_by,
+            revoked=e.revoked_at is not None,
+            revoke_reason=e.revoke_reason,
+        )
+        for e in queries.evidence(db, production)
+    ]
+    packs = sorted({p for s in statuses for p in s.packs.split(",") if p})
+    title = db.execute(
+        select(schema.productions.c.title).where(schema.productions.c.id == production)
+    ).scalar()
+    return DeliveryReport(
+        production=production,
+        title=title,
+        generated_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        on=on.isoformat(),
+        clearance_version=__version__,
+        packs=packs,
+        use_cases=use_cases,
+        evidence=evidence,
+        scan=_latest_scan(db, production),
+        cuesheet=cuesheet,
+    )
+
+
+def _fired_rules(db: Connection, production: str) -> dict[tuple[str, int, str], list[Any]]:
+    """(use case, revision, packs) → the rules its decision fired."""
+    uc, dec = schema.use_cases, schema.decisions
+    rows = db.execute(
+        select(uc.c.uc_id, dec.c.revision, dec.c.packs_key, dec.c.rules)
+        .join(dec, (dec.c.use_case_pk == uc.c.pk) & (dec.c.revision == uc.c.revision))
+        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
+        .order_by(dec.c.decided_at, dec.c.pk)
+    )
+    return {(r.uc_id, r.revision, r.packs_key): json.loads(r.rules) for r in rows}
+
+
+def _citation(rule: dict[str, Any]) -> Citation:
+    cited = rule.get("citation") or {}
+    return Citation(
+        rule=rule["id"],
+        pack=rule.get("pack", ""),
+        title=rule.get("title", ""),
+        outcome=rule.get("outcome", ""),
+        section=cited.get("section") or rule.get("cites", ""),
+        document=cited.get("document", ""),
+        url=cited.get("url"),
+        because=rule.get("because", ""),
+        obligations=list(rule.get("obligations", [])),
+    )
+
+
+def _latest_scan(db: Connection, production: str) -> ScanInfo | None:
+    scans, files = schema.scans, schema.scan_files
+    row = db.execute(
+        select(scans)
+        .where(scans.c.production_id == production)
+        .order_by(scans.c.started_at.desc(), scans.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    listed = db.execute(
+        select(files).where(files.c.scan_id == row.id).order_by(files.c.path).limit(MAX_SCAN_FILES)
+    )
+    return ScanInfo(
+        id=row.id,
+        started_at=row.started_at,
+        roots=json.loads(row.roots),
+        recorded_by=row.recorded_by,
+        summary=json.loads(row.summary),
+        files=[
+            ScanFile(
+                path=f.path,
+                verdict=f.verdict,
+                findings=[x for x in f.findings.split(",") if x],
+                use_case=f.uc_id,
+            )
+            for f in listed
+        ],
+    )

@@ -1,0 +1,83 @@
+"""What the delivery report shows, gathered from the register (and a cue sheet) before any
+rendering: the renderer reads only this model, so it can be tested without a register."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from clearance.editorial.cuesheet import CueSheet
+
+
+class Citation(BaseModel):
+    """A rule that fired for a use case, and the guidance it cites."""
+
+    rule: str
+    pack: str
+    title: str
+    outcome: str
+    section: str
+    document: str
+    url: str | None = None
+    because: str = ""
+    obligations: list[str] = Field(default_factory=list)
+
+
+class ObligationRow(BaseModel):
+    obligation: str
+    met: bool
+    evidence: list[str] = Field(default_factory=list)  # evidence ids that meet it
+    why: str = ""  # why it is not met (open / expired / revoked …), or how it is met
+    next: str = ""  # who acts next
+
+
+class UseCaseReport(BaseModel):
+    id: str
+    title: str
+    revision: int
+    outcome: str  # proceed | judgment | escalate
+    cleared: bool
+    packs: str
+    obligations: list[ObligationRow] = Field(default_factory=list)
+    rules: list[Citation] = Field(default_factory=list)
+
+
+class EvidenceRow(BaseModel):
+    id: str
+    kind: str  # an obligation id: written-approval, talent-consent, legal-review …
+    use_cases: list[str]
+    performer: str | None = None
+    date: str
+    expires: str | None = None
+    reference: str | None = None
+    recorded_by: str
+    revoked: bool = False
+    revoke_reason: str | None = None
+
+
+class ScanFile(BaseModel):
+    path: str
+    verdict: str
+    findings: list[str] = Field(default_factory=list)
+    use_case: str | None = None
+
+
+class ScanInfo(BaseModel):
+    id: str
+    started_at: str
+    roots: list[str]
+    recorded_by: str
+    summary: dict[str, object]  # files, verdicts {label: n}, findings {label: n} …
+    files: list[ScanFile] = Field(default_factory=list)  # those with a GenAI verdict or finding
+
+
+class DeliveryReport(BaseModel):
+    production: str
+    title: str | None = None
+    generated_at: str
+    on: str  # the date obligations were judged on (expiry)
+    clearance_version: str
+    packs: list[str]  # id@version of every pack behind the decisions
+    use_cases: list[UseCaseReport]
+    evidence: list[EvidenceRow]
+    scan: ScanInfo | None = None
+    cuesheet: CueSheet | None = None
