@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from clearance.cli import app
 from clearance.manifest.yamlsafe import load_document
 from clearance.policy import builtin_ids, resolve
 from tests.conftest import Run
@@ -151,11 +152,26 @@ def test_unknown_pack_is_an_input_error(cli: Cli) -> None:
         ["scan"],
         ["asset", "add"],
         ["audit", "verify"],
+        ["cuesheet"],
+        ["report"],
     ],
 )
 def test_help_is_available_with_examples(cli: Cli, command: list[str]) -> None:
     run = cli(*command, "--help")
     assert run.code == 0 and "Usage" in run.stdout
+
+
+def _command_paths() -> list[str]:
+    """Every command of the CLI, as typed after ``clearance`` (from the Typer app itself)."""
+    import typer.main
+
+    def walk(command: Any, prefix: str) -> list[str]:
+        subcommands = getattr(command, "commands", None)  # a group
+        if subcommands is None:
+            return [prefix.strip()]
+        return [p for name, sub in subcommands.items() for p in walk(sub, f"{prefix} {name}")]
+
+    return walk(typer.main.get_command(app), "")
 
 
 def test_readme_documents_every_command() -> None:
@@ -167,8 +183,11 @@ def test_readme_documents_every_command() -> None:
                     "clearance status", "clearance revoke", "clearance diff",
                     "clearance audit verify", "clearance audit log", "clearance export",
                     "clearance restore", "clearance scan", "clearance asset add",
+                    "clearance cuesheet", "clearance report ",
                     "make demo", "make test"):  # fmt: skip
         assert command in readme, command
+    for path in _command_paths():
+        assert f"clearance {path}" in readme, f"command {path!r} is not in the README"
     for pack_id in builtin_ids():
         pack = resolve(pack_id)
         assert f"`{pack.id}` {pack.version}" in readme, f"pack {pack.id} {pack.version}"

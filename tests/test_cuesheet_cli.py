@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from PIL import Image, PngImagePlugin
 
+from clearance.reports.pdf import find_browser
 from tests.c2pa_fixtures import make_ca, signed_file
 from tests.conftest import Run
 from tests.support import MINIMAL
@@ -237,3 +238,36 @@ def test_report_needs_a_register(cli: Cli, tmp_path: Path, monkeypatch: pytest.M
     run: Run = cli("report", "-o", tmp_path / "out")
     assert run.code == 2
     assert not (tmp_path / "out").exists()
+
+
+def _report_workspace(cli: Cli, workspace: Path) -> None:
+    manifest = workspace / "m.yaml"
+    manifest.write_text(MINIMAL + USE_CASES)
+    assert cli("import", manifest).code == 0
+
+
+@pytest.mark.skipif(find_browser() is None, reason="Chromium is not installed here")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_report_prints_a_pdf_through_chromium(workspace: Path, cli: Cli) -> None:
+    _report_workspace(cli, workspace)
+    run = cli("report", "-o", workspace / "out", "--pdf")
+    assert run.code == 0, run.stderr
+    pdf = (workspace / "out" / "test-prod-genai-report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"/Type /Page" in pdf
+    assert not list((workspace / "out").glob(".*.part"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_report_pdf_failures_are_reported_not_crashes(
+    workspace: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _report_workspace(cli, workspace)
+    monkeypatch.setenv("CLEARANCE_CHROMIUM", str(workspace / "no-such-browser"))
+    run = cli("report", "-o", workspace / "out", "--pdf")
+    assert run.code == 2 and "no Chromium found" in run.stderr
+    assert not (workspace / "out").exists()
+    monkeypatch.setenv("CLEARANCE_CHROMIUM", "/bin/false")
+    run = cli("report", "-o", workspace / "out", "--pdf")
+    assert run.code == 3 and "could not be printed" in run.stderr
+    assert (workspace / "out" / "test-prod-genai-report.html").is_file()
+    assert not (workspace / "out" / "test-prod-genai-report.pdf").exists()

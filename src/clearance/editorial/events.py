@@ -95,6 +95,7 @@ def _event(
     placed = clip.transformed_time_range(clip.trimmed_range(), track)
     record_in = offset + round(placed.start_time.rescaled_to(fps).value)
     duration = round(placed.duration.rescaled_to(fps).value)
+    cmx = _metadata(clip, "cmx_3600")  # read once: OTIO metadata lookups are slow
     source = clip.trimmed_range()
     source_in = round(source.start_time.rescaled_to(fps).value)
     source_out = source_in + round(source.duration.rescaled_to(fps).value)
@@ -105,12 +106,12 @@ def _event(
         record_in=record_in,
         record_out=record_in + duration,
         clip=str(clip.name or ""),
-        reel=_reel(clip),
+        reel=_reel(cmx, clip),
         source_in=source_in,
         source_out=source_out,
         speed=_speed(clip, correction),
         transition=transition,
-        hints=tuple(_hints(clip)),
+        hints=tuple(_hints(cmx, clip)),
     )
 
 
@@ -157,10 +158,12 @@ def _metadata(clip: otio.core.SerializableObject, key: str) -> Any:
     return value if hasattr(value, "get") else {}
 
 
-def _reel(clip: otio.schema.Clip) -> str:
-    reel = _metadata(clip, "cmx_3600").get("reel")
+def _reel(cmx: Any, clip: otio.schema.Clip) -> str:
+    reel = cmx.get("reel")
     if reel:
         return str(reel)
+    if cmx:
+        return ""
     fcp: Any = _metadata(clip, "fcp_xml")
     for holder in (fcp, fcp.get("file")):
         timecode: Any = holder.get("timecode") if hasattr(holder, "get") else None
@@ -171,14 +174,14 @@ def _reel(clip: otio.schema.Clip) -> str:
     return ""
 
 
-def _hints(clip: otio.schema.Clip) -> Iterator[str]:
+def _hints(cmx: Any, clip: otio.schema.Clip) -> Iterator[str]:
     """Where the clip's media may be: the reference's path, file comments, then names."""
     reference = clip.media_reference
     if isinstance(reference, otio.schema.ExternalReference) and reference.target_url:
         yield url_path(str(reference.target_url))
     elif isinstance(reference, otio.schema.ImageSequenceReference):
         yield url_path(str(reference.target_url_base)) + str(reference.name_prefix)
-    for comment in _metadata(clip, "cmx_3600").get("comments", []) or []:
+    for comment in cmx.get("comments", []) or []:
         text = str(comment).strip()
         for key in _FILE_COMMENTS:
             if text.upper().startswith(key):

@@ -26,6 +26,8 @@ def key(name: str) -> str:
 
 
 def sequence_key(stem: str) -> str:
+    if not stem or stem[-1] not in "0123456789]#d":  # cheap pre-check: most names are not frames
+        return key(stem)
     return key(_FRAME_SUFFIX.sub("", stem))
 
 
