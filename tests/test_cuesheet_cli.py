@@ -112,9 +112,10 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
     assert run.code == 1, run.stderr
     sheet = _json(run)
     rows = _by_event(sheet)
-    assert sorted(rows) == [3, 4, 5]  # events 3–5 are V1 after the A1 event at 01:00:00:00
-    assert {r["status"] for r in rows.values()} == {"undeclared"}
-    assert rows[3]["verdict"] == "ai-composite" and rows[3]["found_by"] == "path"
+    assert sorted(rows) == [2, 3, 4, 5]  # 2 is the A1 room tone, at 01:00:00:00 after V1's plate
+    assert rows[2]["status"] == "unreadable"  # a damaged WAV: listed, never assumed clean
+    assert {rows[n]["status"] for n in (3, 4, 5)} == {"undeclared"}
+    assert rows[3]["verdict"] == "ai-composite" and rows[3]["found_by"] == "comment"
     assert rows[4]["prompt"] == "ferry deck at night, neon reflections"
     assert rows[4]["tool"] == "AUTOMATIC1111"
     assert sheet["missing"] == [
@@ -130,6 +131,7 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
     ]
     assert sheet["summary"] == {
         "undeclared": 3,
+        "unreadable": 1,
         "temp-material": 0,
         "obligations-open": 0,
         "cleared": 0,
@@ -138,7 +140,7 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
     timeline = sheet["timeline"]
     assert isinstance(timeline, list)
     strip = {e["event"]: e["status"] for e in timeline}
-    assert strip == {1: "not-genai", 2: "not-genai", 3: "undeclared", 4: "undeclared",
+    assert strip == {1: "not-genai", 2: "unreadable", 3: "undeclared", 4: "undeclared",
                      5: "undeclared", 6: "missing"}  # fmt: skip
 
 
@@ -271,3 +273,30 @@ def test_report_pdf_failures_are_reported_not_crashes(
     assert run.code == 3 and "could not be printed" in run.stderr
     assert (workspace / "out" / "test-prod-genai-report.html").is_file()
     assert not (workspace / "out" / "test-prod-genai-report.pdf").exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_cuesheet_register_edge_cases(workspace: Path, cli: Cli, cut: tuple[Path, Path]) -> None:
+    """A file of a withdrawn use case is undeclared again; a register of two productions
+    needs --production; an output that cannot be written fails before any work."""
+    edl, media = cut
+    manifest = workspace / "m.yaml"
+    manifest.write_text(MINIMAL + USE_CASES)
+    assert cli("import", manifest).code == 0
+    assert cli("asset", "add", "UC-TEMP", media / "temp" / "previs_0042.png").code == 0
+    manifest.write_text(MINIMAL + USE_CASES.split("  - id: UC-TEMP")[0])  # UC-TEMP withdrawn
+    assert cli("import", manifest).code == 0
+    rows = _by_event(_json(cli("cuesheet", edl, "--media", media, "-f", "json", "-j", "1")))
+    assert rows[4]["status"] == "undeclared" and rows[4]["use_case"] == ""
+
+    other = workspace / "other.yaml"
+    other.write_text(MINIMAL.replace("id: test-prod", "id: other-prod"))
+    assert cli("import", other).code == 0
+    run = cli("cuesheet", edl, "--media", media, "-f", "json")
+    assert run.code == 2 and "say which with --production" in run.stderr
+    assert cli("cuesheet", edl, "--media", media, "-P", "test-prod", "-f", "json").code == 1
+
+    run = cli(
+        "cuesheet", edl, "--media", media, "-P", "test-prod", "-o", workspace / "no" / "x.csv"
+    )
+    assert run.code == 2 and "no such folder" in run.stderr

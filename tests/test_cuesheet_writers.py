@@ -317,7 +317,8 @@ def test_xlsx_reads_back_with_title_block_table_and_colours(tmp_path: Path) -> N
         ).fill.fgColor.rgb[-6:]
         for r in rows
     }
-    assert status_fills == STATUS_COLOURS
+    assert status_fills == {s: STATUS_COLOURS[s] for s in status_fills}
+    assert set(status_fills) == {"cleared", "obligations-open", "temp-material", "undeclared"}
     assert ws.cell(row=header + 1, column=col["Prompt"]).alignment.wrap_text
 
     formula = ws.cell(row=header + 2, column=col["Clip"])

@@ -60,7 +60,7 @@ def test_every_named_file_is_among_the_event_hints(name: str) -> None:
     edit = read_edit(EDITS / name, rate=_rate(name))
     hints: dict[tuple[str, str], set[str]] = {}
     for e in events(edit):
-        names = {os.path.basename(h.replace("\\", "/")).casefold() for h in e.hints}
+        names = {os.path.basename(h.text.replace("\\", "/")).casefold() for h in e.hints}
         hints.setdefault((e.clip, e.kind), set()).update(names)
     for clip in expected["clips"]:
         if clip["file"]:

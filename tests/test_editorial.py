@@ -11,7 +11,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from clearance.editorial.events import Event, events, url_path
+from clearance.editorial.events import Event, Hint, events, url_path
 from clearance.editorial.media import MediaIndex
 from clearance.editorial.read import read_edit
 from clearance.editorial.resolve import Resolver, Rule, load_rules
@@ -100,7 +100,7 @@ def test_edl_events_keep_record_timecode_tracks_transitions_speed_and_hints(
     assert shown == [
         (1, "V1", "01:00:00:00", "01:00:04:00"),
         (2, "A1", "01:00:00:00", "01:00:05:00"),
-        (3, "V1", "01:00:04:00", "01:00:07:00"),
+        (3, "V1", "01:00:04:00", "01:00:07:12"),  # on screen until the dissolve ends
         (4, "V1", "01:00:07:00", "01:00:10:00"),
         (5, "V1", "01:00:12:00", "01:00:14:00"),
     ]
@@ -108,8 +108,8 @@ def test_edl_events_keep_record_timecode_tracks_transitions_speed_and_hints(
     assert by_clip["A001C003_plate.jpg"].reel == "A001C003"
     assert by_clip["harbor_wide.mov"].transition == "dissolve 12f"
     assert by_clip["slowmo_waves.mov"].speed == 2.0
-    assert by_clip["lantern_street_signage_v3.png"].hints[0] == (
-        "/Volumes/VFX/ep101/lantern_street_signage_v3.png"
+    assert by_clip["lantern_street_signage_v3.png"].hints[0] == Hint(
+        "/Volumes/VFX/ep101/lantern_street_signage_v3.png", "comment"
     )
     assert by_clip["score_v2.wav"].kind == "audio"
 
@@ -194,7 +194,7 @@ def test_otio_edit_without_start_takes_start_option(tmp_path: Path) -> None:
     otio.adapters.write_to_file(timeline, str(path))
     (event,) = events(read_edit(path, start="10:00:00:00"))
     assert (event.record_in, event.record_out) == (900000, 900050)
-    assert event.hints[0] == "/media/shot 1.mov"
+    assert event.hints[0] == Hint("/media/shot 1.mov", "path")
     with pytest.raises(ManifestError, match="start"):
         read_edit(path, start="ten o'clock")
 
@@ -202,6 +202,9 @@ def test_otio_edit_without_start_takes_start_option(tmp_path: Path) -> None:
 def test_url_path() -> None:
     assert url_path("file://localhost/Volumes/A%20B/x.mov") == "/Volumes/A B/x.mov"
     assert url_path("file:///C:/media/x.mov") == "/C:/media/x.mov"
+    assert url_path("file://localhost/Volumes/shot%231.mov") == "/Volumes/shot#1.mov"
+    assert url_path("C:\\Media\\shot#1.mov") == "C:\\Media\\shot#1.mov"
+    assert url_path("/Volumes/what?.mov") == "/Volumes/what?.mov"
     assert url_path("x.mov") == "x.mov"
 
 
@@ -218,7 +221,8 @@ def _tree(tmp_path: Path, names: list[str]) -> Path:
 
 
 def _event(clip: str = "", reel: str = "", hints: tuple[str, ...] = ()) -> Event:
-    return Event(1, "V1", "video", 0, 24, clip, reel, 0, 24, 1.0, "", hints or (clip,))
+    found = tuple(Hint(h, "path" if "/" in h else "clip name") for h in hints or (clip,) if h)
+    return Event(1, "V1", "video", 0, 24, clip, reel, 0, 24, 1.0, "", found)
 
 
 def test_resolution_order_and_sequences(tmp_path: Path) -> None:
@@ -271,3 +275,112 @@ def test_rules_file_errors_name_line_and_field(tmp_path: Path) -> None:
     text = str(caught.value)
     assert "rules.yaml:3: rules.0.match" in text and "not a regular expression" in text
     assert "rules.1.from" in text
+
+
+# -- regressions found in review ---------------------------------------------------------------
+
+
+def test_dissolve_incoming_clip_names_its_own_file(tmp_path: Path) -> None:
+    """Avid writes both sides' SOURCE FILE comments under a dissolve; the adapter builds the
+    incoming clip's reference from the outgoing side. The incoming clip must name its own."""
+    text = textwrap.dedent("""\
+        TITLE: DISSOLVE
+        FCM: NON-DROP FRAME
+        001  A007C001 V     C        00:00:00:00 00:00:04:00 01:00:00:00 01:00:04:00
+        * FROM CLIP NAME: plate_a.mov
+        * SOURCE FILE: /Volumes/CAM/plate_a.mov
+        002  A007C001 V     C        00:00:04:00 00:00:04:00 01:00:04:00 01:00:04:00
+        002  A007C003 V     D    010 00:00:00:00 00:00:04:00 01:00:04:00 01:00:08:00
+        * FROM CLIP NAME: plate_a.mov
+        * SOURCE FILE: /Volumes/CAM/plate_a.mov
+        * TO CLIP NAME: genai_sky.png
+        * SOURCE FILE: /Volumes/VFX/genai_sky.png
+        """)
+    edit = read_edit(_edl(tmp_path, text), rate=25)
+    incoming = next(e for e in events(edit) if e.transition)
+    assert incoming.clip == "genai_sky.png"
+    root = _tree(tmp_path, ["plate_a.mov", "genai_sky.png"])
+    found = Resolver(MediaIndex([root])).resolve(incoming)
+    assert found.path and found.path.endswith("genai_sky.png")
+
+
+def test_nested_sequence_shows_only_what_its_trim_shows(tmp_path: Path) -> None:
+    def clip(name: str, frames: int) -> otio.schema.Clip:
+        return otio.schema.Clip(
+            name=name,
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(frames, 24)
+            ),
+        )
+
+    inner = otio.schema.Stack(name="compound")
+    lane = otio.schema.Track()
+    for name in ("X", "Y", "Z"):
+        lane.append(clip(name, 100))
+    inner.append(lane)
+    inner.source_range = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(50, 24), otio.opentime.RationalTime(100, 24)
+    )
+    track = otio.schema.Track()
+    track.extend([clip("LEAD", 24), inner, clip("TAIL", 24)])
+    timeline = otio.schema.Timeline()
+    timeline.tracks.append(track)
+    timeline.global_start_time = otio.opentime.RationalTime(86400, 24)
+    path = tmp_path / "nested.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    edit = read_edit(path)
+    tb = edit.timebase
+    shown = [(e.clip, tb.timecode(e.record_in), tb.timecode(e.record_out)) for e in events(edit)]
+    assert shown == [
+        ("LEAD", "01:00:00:00", "01:00:01:00"),
+        ("X", "01:00:01:00", "01:00:03:02"),
+        ("Y", "01:00:03:02", "01:00:05:04"),
+        ("TAIL", "01:00:05:04", "01:00:06:04"),
+    ]
+
+
+def test_start_option_places_the_first_event_in_the_edits_flavour(tmp_path: Path) -> None:
+    text = (
+        "TITLE: S\nFCM: DROP FRAME\n"
+        "001  AX  V  C  00:00:00;00 00:00:01;00 00:10:00;00 00:10:01;00\n"
+    )
+    edit = read_edit(_edl(tmp_path, text), rate=29.97, start="01:00:00:00")
+    (event,) = events(edit)
+    assert edit.timebase.timecode(event.record_in) == "01:00:00;00"
+
+
+def test_drop_frame_option_reinterprets_an_edl_without_fcm(tmp_path: Path) -> None:
+    text = "TITLE: N\n001  AX  V  C  00:00:00:00 00:00:10:00 01:00:59:28 01:01:10:00\n"
+    edit = read_edit(_edl(tmp_path, text), rate=29.97, drop_frame=True)
+    (event,) = events(edit)
+    assert edit.timebase.timecode(event.record_in) == "01:00:59;28"
+    assert event.frames == 300
+
+
+def test_empty_edits_and_fractional_fcpxml_rates_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="no clips"):
+        read_edit(_edl(tmp_path, "TITLE: NOTHING\nFCM: NON-DROP FRAME\n"))
+    fcpx = tmp_path / "cut.fcpxml"
+    fcpx.write_text(
+        '<?xml version="1.0"?><fcpxml version="1.8"><resources>'
+        '<format id="r1" frameDuration="1001/24000s" width="1920" height="1080"/>'
+        "</resources></fcpxml>"
+    )
+    with pytest.raises(ManifestError, match=r"23\.976 fps\): the FCPXML adapter"):
+        read_edit(fcpx)
+
+
+def test_rule_captures_are_literal_and_bad_templates_fail_at_load(tmp_path: Path) -> None:
+    root = _tree(tmp_path, ["sky1_v9.png", "sky[1]_v2.png"])
+    rule = Rule.model_validate({"from": "clip", "match": r"^(\S+)", "file": "{0}_v*.png"})
+    found = Resolver(MediaIndex([root]), [rule]).resolve(_event("sky[1]"))
+    assert found.path and found.path.endswith("sky[1]_v2.png")
+    for template in ("{missing}.png", "{2}.png", "{0!z}"):
+        with pytest.raises(ValueError, match="does not fit match's groups"):
+            Rule.model_validate({"from": "clip", "match": r"(?P<shot>sky)", "file": template})
+
+
+def test_image_sequence_prefix_finds_its_frames(tmp_path: Path) -> None:
+    root = _tree(tmp_path, ["seq/sh010_comp_1001.exr", "seq/sh010_comp_1002.exr"])
+    found = Resolver(MediaIndex([root])).resolve(_event(hints=("/shots/seq/sh010_comp_",)))
+    assert found.path and found.path.endswith("sh010_comp_1001.exr")

@@ -79,6 +79,7 @@ def _root(
 # Register the commands (modules attach themselves to ``app`` / ``policy_app``).
 from clearance.cli import check as _check  # noqa: E402,F401
 from clearance.cli import editorial as _editorial  # noqa: E402,F401
+from clearance.cli import intake as _intake  # noqa: E402,F401
 from clearance.cli import policy as _policy  # noqa: E402,F401
 from clearance.cli import register as _register  # noqa: E402,F401
 from clearance.cli import scan as _scan  # noqa: E402,F401

@@ -117,11 +117,14 @@ def cuesheet(
 
     with input_errors():
         fmt = _format(output, output_format)
+        if output is not None:
+            _check_writable(output)
         sheet = _build_cuesheet(
             edit, media, production, (rate, drop_frame, start), rules, jobs, no_cache
         )
     if output is not None:
-        _write_atomically(output, lambda f: writers.write(sheet, f, fmt))
+        with input_errors():
+            _write_atomically(output, lambda f: writers.write(sheet, f, fmt))
         stderr.print(f"Cue sheet written to {output} ({len(sheet.rows)} GenAI events).")
     elif fmt == "table":
         _render(sheet)
@@ -137,7 +140,7 @@ def _exit_code(summary: dict[str, int], fail_on: FailOn) -> int:
     bad = (
         ("undeclared",)
         if fail_on is FailOn.undeclared
-        else ("undeclared", "temp-material", "obligations-open")
+        else ("undeclared", "unreadable", "temp-material", "obligations-open")
     )
     return EXIT_OPEN if any(summary.get(label) for label in bad) else EXIT_OK
 
@@ -165,6 +168,7 @@ def _build_cuesheet(
     rules_path: Path | None,
     jobs: int,
     no_cache: bool,
+    on: dt.date | None = None,
 ) -> CueSheet:
     from clearance.editorial import cuesheet as cues
     from clearance.editorial.media import MediaIndex
@@ -188,24 +192,32 @@ def _build_cuesheet(
     scanner = Scanner(
         provenance=resolve("ai-provenance"), jobs=jobs, cache_path=cache_path(no_cache, None)
     )
-    with _register_facts(production) as facts:
+    with _register_facts(production, on or dt.date.today()) as facts:
         index = MediaIndex(media)
         progress = progress_bar("table")
         with progress or nullcontext():
             task = progress.add_task("Inspecting media", total=None) if progress else None
             step = (lambda n: progress.advance(task, n)) if progress and task is not None else None
-            return cues.build(
-                edit, Resolver(index, rules), scanner, resolve("cue-status"), facts, step
-            )
+            try:
+                return cues.build(
+                    edit, Resolver(index, rules), scanner, resolve("cue-status"), facts, step
+                )
+            except (ValueError, ArithmeticError) as exc:  # times OTIO cannot place
+                problem = f"the edit's times cannot be placed: {exc}"
+                raise ManifestError([InputError(str(edit_path), None, "", problem)]) from exc
 
 
 @contextmanager
-def _register_facts(production: str | None) -> Iterator[RegisterFacts | None]:
-    """The register's facts for the join when there is a register (``--production``, or a
-    workspace holding one production); ``None`` otherwise."""
+def _register_facts(production: str | None, on: dt.date) -> Iterator[RegisterFacts | None]:
+    """The register's facts (as of ``on``) for the join when there is a register
+    (``--production``, or a workspace holding one production); ``None`` otherwise."""
     from clearance.register import workspace
 
-    if production is None and workspace.find() is None:
+    try:
+        here = workspace.find()
+    except workspace.WorkspaceError as exc:
+        raise ManifestError([InputError("register", None, "", str(exc))]) from exc
+    if production is None and here is None:
         yield None
         return
     from clearance.editorial.cuesheet import register_facts
@@ -214,11 +226,11 @@ def _register_facts(production: str | None) -> Iterator[RegisterFacts | None]:
 
     with open_register(None) as (register, _ws), register.read() as conn:
         prod = _one_production(queries.productions(conn), production)
-        facts = register_facts(conn, prod, register.store, dt.date.today()) if prod else None
+        facts = register_facts(conn, prod, register.store, on)
     yield facts
 
 
-def _one_production(known: list[str], given: str | None) -> str | None:
+def _one_production(known: list[str], given: str | None) -> str:
     if given is not None:
         if given not in known:
             problem = (
@@ -226,7 +238,22 @@ def _one_production(known: list[str], given: str | None) -> str | None:
             )
             raise ManifestError([InputError("--production", None, "", problem)])
         return given
-    return known[0] if len(known) == 1 else None
+    if len(known) != 1:
+        problem = (
+            f"the register holds {len(known)} productions ({', '.join(known) or 'none'}): "
+            "say which with --production"
+        )
+        raise ManifestError([InputError("--production", None, "", problem)])
+    return known[0]
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an output that cannot be written before any work is done."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ManifestError([InputError(str(path), None, "", f"no such folder: {folder}")])
+    if not os.access(folder, os.W_OK) or path.is_dir():
+        raise ManifestError([InputError(str(path), None, "", "cannot write here")])
 
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -236,6 +263,8 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
         with temporary.open("wb") as f:
             write(f)
         temporary.replace(path)
+    except OSError as exc:
+        raise ManifestError([InputError(str(path), None, "", exc.strerror or str(exc))]) from exc
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -342,16 +371,23 @@ def report(
     with _opened() as (register, _ws), input_errors():
         prod = _production(register, production)
         sheet = (
-            _build_cuesheet(edit, media or [], prod, (rate, drop_frame, start), rules, jobs, False)
+            _build_cuesheet(
+                edit, media or [], prod, (rate, drop_frame, start), rules, jobs, False, day
+            )
             if edit is not None
             else None
         )
         with register.read() as conn:
             data = gather(conn, prod, register.store, day, sheet)
     html = render_html(data)
-    output.mkdir(parents=True, exist_ok=True)
     target = output / f"{prod}-genai-report.html"
-    _write_atomically(target, lambda f: f.write(html.encode("utf-8")))
+    with input_errors():
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+            raise ManifestError([InputError(str(output), None, "", problem)]) from exc
+        _write_atomically(target, lambda f: f.write(html.encode("utf-8")))
     stdout.print(f"Report written to {target}")
     if browser is not None:
         printed = target.with_suffix(".pdf")

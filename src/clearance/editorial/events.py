@@ -7,9 +7,10 @@ Tracks are labelled as editors say them: V1, V2 … and A1, A2 … in the edit's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
@@ -18,16 +19,25 @@ from clearance.editorial.read import Edit
 
 #: EDL comment keys that name the source file (Avid, Resolve, Premiere, Baselight).
 _FILE_COMMENTS = ("SOURCE FILE:", "FROM FILE:", "FILE NAME:", "FILENAME:", "SOURCE:")
+#: Reels that are black or bars, not media (CMX 3600 ``BL``, and common spellings).
+_BLACK_REELS = {"BL", "BLK", "BLACK", "BARS"}
+
+
+class Hint(NamedTuple):
+    """Something in the edit that names the clip's media, and where it came from."""
+
+    text: str
+    source: str  # path (reference URL or path) | comment | clip name
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """One clip in the cut."""
 
-    number: int  # 1-based, in record order (record in, then track)
+    number: int  # 1-based, in record order (record in, then video before audio, track)
     track: str  # V1, A2 …
     kind: str  # video | audio
-    record_in: int  # frames, record timecode (exclusive out)
+    record_in: int  # frames, record timecode, while the clip is on screen (exclusive out)
     record_out: int
     clip: str
     reel: str
@@ -35,22 +45,41 @@ class Event:
     source_out: int
     speed: float  # 1.0 normal, 2.0 twice as fast, 0.0 freeze frame, negative reverse
     transition: str  # the transition into this clip, e.g. "dissolve 24f"
-    hints: tuple[str, ...]  # where its media may be, strongest first: paths/URLs, names
+    hints: tuple[Hint, ...]  # where its media may be, strongest first
 
     @property
     def frames(self) -> int:
         return self.record_out - self.record_in
 
+    @property
+    def track_number(self) -> int:
+        return int(self.track[1:])
+
 
 def events(edit: Edit) -> list[Event]:
-    """Every clip of the edit as an ``Event``, numbered in record order."""
+    """Every clip of the edit as an ``Event``, numbered in record order.
+
+    Disabled tracks and clips, generators (black, bars, titles) and clips trimmed out of a
+    nested sequence are not events. A clip's record range is while it is on screen: a
+    transition extends the outgoing clip to its end and the incoming one back to its start.
+    """
     found = list(_clips(edit))
-    found.sort(key=lambda e: (e.record_in, e.kind != "video", e.track))
-    return [_numbered(e, i) for i, e in enumerate(found, 1)]
+    if edit.first_frame is not None and found:  # --start: the first frame is there
+        shift = edit.first_frame - min(e.record_in for e in found)
+        found = [_moved(e, shift) for e in found]
+    found.sort(key=lambda e: (e.record_in, e.kind != "video", e.track_number))
+    return [_renumbered(e, i) for i, e in enumerate(found, 1)]
 
 
-def _numbered(event: Event, number: int) -> Event:
+def _renumbered(event: Event, number: int) -> Event:
     return Event(number, *[getattr(event, f) for f in Event.__slots__[1:]])
+
+
+def _moved(event: Event, shift: int) -> Event:
+    values = {f: getattr(event, f) for f in Event.__slots__}
+    values["record_in"] += shift
+    values["record_out"] += shift
+    return Event(**values)
 
 
 def _clips(edit: Edit) -> Iterator[Event]:
@@ -62,57 +91,101 @@ def _clips(edit: Edit) -> Iterator[Event]:
     for track in edit.timeline.tracks:
         kind = "audio" if track.kind == otio.schema.TrackKind.Audio else "video"
         counters[kind] += 1
+        if not track.enabled:
+            continue
         label = f"{'A' if kind == 'audio' else 'V'}{counters[kind]}"
         offset = edit.start
         if track.source_range is not None:  # EDL tracks start at their first record-in
-            offset -= round(track.source_range.start_time.rescaled_to(fps).value)
-        incoming: dict[int, str] = {}
-        children = list(track)
+            offset -= _frames(track.source_range.start_time, fps)
+        place = _Placing(track, label, kind, offset, fps, correction)
+        yield from place.children(list(track))
+
+
+def _frames(time: otio.opentime.RationalTime, fps: float) -> int:
+    value: float = time.rescaled_to(fps).value
+    return round(value)
+
+
+@dataclass
+class _Placing:
+    """Places one top-level track's clips on the record timeline."""
+
+    track: otio.schema.Track
+    label: str
+    kind: str
+    offset: int
+    fps: float
+    correction: float
+
+    def children(self, children: list[Any]) -> Iterator[Event]:
+        late: dict[int, int] = {}  # clip index → frames it stays on screen after its end
+        early: dict[int, tuple[int, str]] = {}  # clip index → (frames shown before, label)
         for index, child in enumerate(children):
             if isinstance(child, otio.schema.Transition):
-                incoming[index + 1] = _transition(child, fps)
+                late[index - 1] = _frames(child.out_offset, self.fps)
+                early[index + 1] = (
+                    _frames(child.in_offset, self.fps),
+                    _transition(child, self.fps),
+                )
         for index, child in enumerate(children):
-            if isinstance(child, otio.schema.Clip):
-                clips = [(child, incoming.get(index, ""))]
-            elif isinstance(child, otio.core.Composition):  # nested sequence / compound clip
-                clips = [(c, "") for c in child.find_clips()]
-            else:
+            if not getattr(child, "enabled", True):
                 continue
-            for clip, transition in clips:
-                yield _event(clip, track, label, kind, offset, fps, transition, correction)
+            if isinstance(child, otio.schema.Clip):
+                before, label = early.get(index, (0, ""))
+                event = self.event(child, label, before, late.get(index, 0), None)
+                if event is not None:
+                    yield event
+            elif isinstance(child, otio.core.Composition):  # nested sequence / compound clip
+                window = child.transformed_time_range(child.trimmed_range(), self.track)
+                for clip in child.find_clips():
+                    if clip.enabled:
+                        event = self.event(clip, "", 0, 0, window)
+                        if event is not None:
+                            yield event
 
-
-def _event(
-    clip: otio.schema.Clip,
-    track: otio.schema.Track,
-    label: str,
-    kind: str,
-    offset: int,
-    fps: float,
-    transition: str,
-    correction: float,
-) -> Event:
-    placed = clip.transformed_time_range(clip.trimmed_range(), track)
-    record_in = offset + round(placed.start_time.rescaled_to(fps).value)
-    duration = round(placed.duration.rescaled_to(fps).value)
-    cmx = _metadata(clip, "cmx_3600")  # read once: OTIO metadata lookups are slow
-    source = clip.trimmed_range()
-    source_in = round(source.start_time.rescaled_to(fps).value)
-    source_out = source_in + round(source.duration.rescaled_to(fps).value)
-    return Event(
-        number=0,
-        track=label,
-        kind=kind,
-        record_in=record_in,
-        record_out=record_in + duration,
-        clip=str(clip.name or ""),
-        reel=_reel(cmx, clip),
-        source_in=source_in,
-        source_out=source_out,
-        speed=_speed(clip, correction),
-        transition=transition,
-        hints=tuple(_hints(cmx, clip)),
-    )
+    def event(
+        self,
+        clip: otio.schema.Clip,
+        transition: str,
+        before: int,
+        after: int,
+        window: otio.opentime.TimeRange | None,
+    ) -> Event | None:
+        """The clip's event, or ``None`` for a generator or a clip trimmed out of view."""
+        if isinstance(clip.media_reference, otio.schema.GeneratorReference):
+            return None
+        cmx = _metadata(clip, "cmx_3600")  # read once: OTIO metadata lookups are slow
+        reel = _reel(cmx, clip)
+        if reel.upper() in _BLACK_REELS:
+            return None
+        placed = clip.transformed_time_range(clip.trimmed_range(), self.track)
+        start = _frames(placed.start_time, self.fps)
+        end = start + _frames(placed.duration, self.fps)
+        source = clip.trimmed_range()
+        source_in = _frames(source.start_time, self.fps)
+        source_out = source_in + _frames(source.duration, self.fps)
+        if window is not None:  # a clip inside a nested sequence: only what the trim shows
+            low = _frames(window.start_time, self.fps)
+            high = low + _frames(window.duration, self.fps)
+            source_in += max(low - start, 0)
+            source_out -= max(end - high, 0)
+            start, end = max(start, low), min(end, high)
+            if end <= start:
+                return None
+        return Event(
+            number=0,
+            track=self.label,
+            kind=self.kind,
+            record_in=self.offset + start - before,
+            record_out=self.offset + end + after,
+            clip=str(clip.name or ""),
+            reel=reel,
+            source_in=source_in,
+            source_out=source_out,
+            speed=_speed(clip, self.correction),
+            transition=transition,
+            hints=tuple(_hints(cmx, clip, incoming=bool(transition))),
+        )
 
 
 def _transition(transition: otio.schema.Transition, fps: float) -> str:
@@ -174,27 +247,55 @@ def _reel(cmx: Any, clip: otio.schema.Clip) -> str:
     return ""
 
 
-def _hints(cmx: Any, clip: otio.schema.Clip) -> Iterator[str]:
-    """Where the clip's media may be: the reference's path, file comments, then names."""
+def _hints(cmx: Any, clip: otio.schema.Clip, incoming: bool) -> Iterator[Hint]:
+    """Where the clip's media may be: the reference's path, file comments, then names.
+
+    The incoming side of an EDL dissolve is the exception: the adapter built its reference
+    from ``FROM CLIP`` (the outgoing side) and its comments list the outgoing file first, so
+    its own name and the last file comment come first.
+    """
     reference = clip.media_reference
+    paths: list[Hint] = []
     if isinstance(reference, otio.schema.ExternalReference) and reference.target_url:
-        yield url_path(str(reference.target_url))
+        paths.append(Hint(url_path(str(reference.target_url)), "path"))
     elif isinstance(reference, otio.schema.ImageSequenceReference):
-        yield url_path(str(reference.target_url_base)) + str(reference.name_prefix)
+        base = url_path(str(reference.target_url_base))
+        paths.append(Hint(base.rstrip("/") + "/" + str(reference.name_prefix), "path"))
+    comments = []
     for comment in cmx.get("comments", []) or []:
         text = str(comment).strip()
         for key in _FILE_COMMENTS:
             if text.upper().startswith(key):
-                yield text[len(key) :].strip()
-    if reference is not None and reference.name:
-        yield str(reference.name)
+                comments.append(Hint(text[len(key) :].strip(), "comment"))
+    names = []
+    if (
+        reference is not None
+        and reference.name
+        and not isinstance(reference, otio.schema.MissingReference)
+    ):
+        names.append(Hint(str(reference.name), "clip name"))
     if clip.name:
-        yield str(clip.name)
+        names.append(Hint(str(clip.name), "clip name"))
+    if incoming and cmx:
+        yield from names[::-1]
+        yield from comments[::-1]
+        yield from paths
+    else:
+        yield from paths
+        yield from comments
+        yield from names
 
 
 def url_path(url: str) -> str:
-    """``file://localhost/Volumes/A%20B/x.mov`` → ``/Volumes/A B/x.mov``; other text as is."""
-    parsed = urlparse(url)
-    if parsed.scheme in ("file", ""):
-        return unquote(parsed.path) if parsed.scheme else unquote(url)
-    return unquote(parsed.path) or url
+    """``file://localhost/Volumes/A%20B/x.mov`` → ``/Volumes/A B/x.mov``; a plain path
+    (``C:\\Media\\shot#1.mov``, ``/Volumes/x?.mov``) as it is: ``#`` and ``?`` are file
+    name characters there, not parts of a URL."""
+    if url[:5].lower() == "file:":
+        rest = url[5:]
+        if rest.startswith("//"):
+            host, slash, path = rest[2:].partition("/")
+            rest = slash + path if host.lower() in ("", "localhost") else rest
+        return unquote(rest)
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", url):  # http(s) and other schemes
+        return unquote(urlparse(url).path) or url
+    return url

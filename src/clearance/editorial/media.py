@@ -62,8 +62,12 @@ class MediaIndex:
         for table in (self.by_name, self.by_stem, self.by_sequence):
             if folded in table:
                 return table[folded]
-        sequence = sequence_key(os.path.splitext(name)[0])
-        return self.by_sequence.get(sequence, []) or self.by_stem.get(sequence, [])
+        stem = os.path.splitext(name)[0]
+        for candidate in (sequence_key(stem), key(stem.rstrip("._-"))):  # ``shot_####``, ``shot_``
+            found = self.by_sequence.get(candidate, []) or self.by_stem.get(candidate, [])
+            if found:
+                return found
+        return []
 
     def matching(self, pattern: str) -> list[str]:
         """Files whose name matches a glob (``*``, ``?``, ``[…]``), case-insensitive; only

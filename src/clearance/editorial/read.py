@@ -9,10 +9,13 @@ Adapters (plugins of OpenTimelineIO, installed as dependencies): ``cmx_3600`` (.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
@@ -46,6 +49,7 @@ class Edit:
     timeline: otio.schema.Timeline
     timebase: Timebase
     start: int  # record frame of the timeline's first frame (EDL tracks carry their own)
+    first_frame: int | None = None  # --start: where the first event goes, when given
 
     @property
     def name(self) -> str:
@@ -84,15 +88,20 @@ def read_edit(
         text = _text(path)
         edl_drop = _check_edl(shown, text) if adapter == "cmx_3600" else None
         if adapter == "cmx_3600":
-            text = _normalise_edl(
-                text, bool(edl_drop) and exact_rate(rate or 24).denominator == 1001
-            )
+            drop = edl_drop if drop_frame is None else drop_frame
+            ntsc = exact_rate(rate or 24).denominator == 1001
+            text = _normalise_edl(text, bool(drop) and ntsc)
         if adapter in ("fcp_xml", "fcpx_xml"):
-            _check_xml(shown, text)
+            root = _check_xml(shown, text)
+            if adapter == "fcpx_xml":
+                _check_fcpx_rate(shown, root)
         timeline = _parse(shown, text, adapter, rate)
+    _check_timeline(shown, timeline)
     timebase = _timebase(shown, timeline, adapter, rate, drop_frame, edl_drop)
-    first = _start(shown, timeline, timebase, start)
-    return Edit(path, adapter, timeline, timebase, first)
+    edit = Edit(path, adapter, timeline, timebase, _global_start(timeline, timebase))
+    if start:
+        edit.first_frame = _timecode(shown, timebase, start)
+    return edit
 
 
 def _text(path: Path) -> str:
@@ -148,10 +157,11 @@ def _normalise_edl(text: str, drop_frame: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_xml(shown: str, text: str) -> None:
-    """Refuse entity declarations and external references before an adapter parses the file."""
+def _check_xml(shown: str, text: str) -> Any:
+    """Refuse entity declarations and external references before an adapter parses the file;
+    the parsed root, for the checks an adapter does not make."""
     try:
-        SafeElementTree.fromstring(text.encode("utf-8"))
+        return SafeElementTree.fromstring(text.encode("utf-8"))
     except DefusedXmlException as exc:
         message = f"refused: the XML declares entities ({type(exc).__name__})"
         raise ManifestError([InputError(shown, None, "", message)]) from exc
@@ -262,15 +272,62 @@ def _drop_of(timeline: otio.schema.Timeline) -> bool:
     return hasattr(fcpx, "get") and str(fcpx.get("tcFormat", "")).upper() == "DF"
 
 
-def _start(
-    shown: str, timeline: otio.schema.Timeline, timebase: Timebase, given: str | None
-) -> int:
-    if given:
-        try:
-            return timebase.frames(given)
-        except ValueError as exc:
-            raise ManifestError([InputError(shown, None, "start", str(exc))]) from exc
+def _global_start(timeline: otio.schema.Timeline, timebase: Timebase) -> int:
     if timeline.global_start_time is not None:
         value: float = timeline.global_start_time.rescaled_to(timebase.fps).value
         return round(value)
     return 0
+
+
+def _timecode(shown: str, timebase: Timebase, given: str) -> int:
+    """``--start`` in the edit's own flavour (``01:00:00:00`` is DF at 29.97 DF)."""
+    text = given.strip()
+    if timebase.drop_frame and _TIMECODE.match(text):
+        text = text[:-3] + ";" + text[-2:]
+    try:
+        return timebase.frames(text)
+    except ValueError as exc:
+        raise ManifestError([InputError(shown, None, "start", str(exc))]) from exc
+
+
+def _check_fcpx_rate(shown: str, root: Any) -> None:
+    """The fcpx_xml adapter turns a frame duration into ``int(1 / duration)`` frames per
+    second: 23.976 becomes 23 and every timecode drifts. Refuse rather than report wrong
+    timecodes."""
+    for element in root.iter("format"):
+        duration = element.get("frameDuration", "")
+        try:
+            fraction = Fraction(duration.rstrip("s")) if duration else None
+        except (ValueError, ZeroDivisionError):
+            fraction = None
+        if fraction and fraction > 0 and (1 / fraction).denominator != 1:
+            rate = float(1 / fraction)
+            problem = (
+                f"frameDuration {duration} ({rate:.3f} fps): the FCPXML adapter reads only "
+                "whole-number frame rates; export FCP7 XML, AAF or an EDL of this cut instead"
+            )
+            raise ManifestError([InputError(shown, None, "format", problem)])
+
+
+def _check_timeline(shown: str, timeline: otio.schema.Timeline) -> None:
+    """An edit with no clips, or with times no frame rate can place, is refused."""
+    clips = 0
+    for clip in timeline.find_clips():
+        clips += 1
+        try:
+            timing = clip.trimmed_range()
+            rate, length = float(timing.duration.rate), float(timing.duration.value)
+        except Exception as exc:  # an adapter's object that cannot even say its range
+            raise ManifestError(
+                [InputError(shown, None, "", f"clip {clip.name!r}: {exc}")]
+            ) from exc
+        if not (rate > 0 and math.isfinite(rate)) or not (length >= 0 and math.isfinite(length)):
+            problem = f"clip {clip.name!r}: duration {length} at rate {rate} is not a time"
+            raise ManifestError([InputError(shown, None, "", problem)])
+    for transition in timeline.find_children(descended_from_type=otio.schema.Transition):
+        for offset in (transition.in_offset, transition.out_offset):
+            if not (float(offset.rate) > 0 and float(offset.value) >= 0):
+                problem = f"transition {transition.name!r}: offset {offset} is not a time"
+                raise ManifestError([InputError(shown, None, "", problem)])
+    if clips == 0:
+        raise ManifestError([InputError(shown, None, "", "the edit has no clips (no events)")])

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clearance.editorial.events import Event
 from clearance.editorial.media import MediaIndex
@@ -38,6 +45,30 @@ class Rule(BaseModel):
         except re.error as exc:
             raise ValueError(f"not a regular expression: {exc}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _file_fits_the_groups(self) -> Rule:
+        """``file`` may use only the groups ``match`` has (checked now, not mid-run)."""
+        pattern = re.compile(self.match)
+        numbered = [""] * pattern.groups
+        named = dict.fromkeys(pattern.groupindex, "")
+        try:
+            self.file.format(*numbered, **named)
+        except (KeyError, IndexError, ValueError) as exc:
+            groups = ", ".join(
+                [f"{{{i}}}" for i in range(pattern.groups)] + [f"{{{n}}}" for n in named]
+            )
+            raise ValueError(
+                f"file {self.file!r} does not fit match's groups ({groups or 'none'}): {exc}"
+            ) from exc
+        return self
+
+    def name_for(self, found: re.Match[str]) -> str:
+        """The file name pattern for a match; glob characters in the matched text are taken
+        literally (a clip named ``sky[1]`` is not a character class)."""
+        groups = [_literal(g or "") for g in found.groups()]
+        named = {k: _literal(v or "") for k, v in found.groupdict().items()}
+        return self.file.format(*groups, **named)
 
 
 class Rules(BaseModel):
@@ -79,18 +110,21 @@ class Resolver:
 
     def resolve(self, event: Event) -> Resolution:
         for number, (rule, pattern) in enumerate(self.rules, 1):
-            values = {"clip": [event.clip], "reel": [event.reel], "hint": list(event.hints)}
+            values = {
+                "clip": [event.clip],
+                "reel": [event.reel],
+                "hint": [h.text for h in event.hints],
+            }
             for value in values[rule.source]:
                 found = pattern.search(value) if value else None
                 if found:
-                    name = rule.file.format(*found.groups(), **found.groupdict())
+                    name = rule.name_for(found)
                     result = self._pick(self.index.matching(name), name, f"rule {number}")
                     if result.path or result.problem:
                         return result
         for hint in event.hints:
-            how = "path" if "/" in hint or "\\" in hint else "clip name"
-            name = re.split(r"[\\/]", hint)[-1]
-            result = self._pick(self.index.named(name), hint, how)
+            name = re.split(r"[\\/]", hint.text)[-1]
+            result = self._pick(self.index.named(name), hint.text, hint.source)
             if result.path or result.problem:
                 return result
         if event.reel:
@@ -112,6 +146,11 @@ class Resolver:
         return Resolution(None, how, f"ambiguous: {len(candidates)} files match {hint!r} ({shown})")
 
 
+def _literal(text: str) -> str:
+    """``text`` as a glob that matches only itself."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
 def _shared_tail(path: str, hint: str) -> int:
     """How many trailing path components two paths share."""
     a = [p.casefold() for p in re.split(r"[\\/]", path) if p]
@@ -123,5 +162,6 @@ def _shared_tail(path: str, hint: str) -> int:
 
 
 def _tried(event: Event) -> str:
-    tried = [*event.hints, event.reel] if event.reel else list(event.hints)
+    hints = [h.text for h in event.hints]
+    tried = [*hints, event.reel] if event.reel else hints
     return ", ".join(repr(os.path.basename(t) or t) for t in tried[:3]) or "(no name)"

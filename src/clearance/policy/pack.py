@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,6 +22,12 @@ from clearance.policy.decision import Citation
 from clearance.policy.expressions import Condition, ExpressionError, compile_condition
 from clearance.policy.facts import SCHEMAS, Schema
 from clearance.policy.vocabulary import OBLIGATIONS, Outcome
+
+if TYPE_CHECKING:
+    from clearance.policy.intake.questions import Question
+
+#: Intake questions are found by convention beside the pack, like its cases.
+QUESTIONS_FILE = "questions.yaml"
 
 RuleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]
 
@@ -180,6 +186,27 @@ class Pack:
 
     def cases_path(self) -> Path | None:
         return self.path.parent / self.spec.cases if self.spec.cases else None
+
+    def questions_path(self) -> Path | None:
+        """``questions.yaml`` beside the pack, when it ships intake questions."""
+        path = self.path.parent / QUESTIONS_FILE
+        return path if self.spec.kind == "decision" and path.is_file() else None
+
+    def questions(self) -> tuple[Question, ...]:
+        """The pack's intake questions, validated against its facts and the manifest model
+        (``ManifestError`` with file, line and question id); empty when it ships none. Read
+        on demand, so deciding never pays for them."""
+        from clearance.policy.intake.questions import pack_questions
+
+        path = self.questions_path()
+        if path is None:
+            return ()
+        reads: dict[str, list[str]] = {}
+        for rule in self.rules:
+            whens = [rule.condition] + [when for _, when in rule.obligations if when is not None]
+            for fact in {f for when in whens for f in when.facts}:
+                reads.setdefault(fact, []).append(rule.spec.id)
+        return pack_questions(path, self.id, reads)
 
 
 def load_pack(path: Path) -> Pack:

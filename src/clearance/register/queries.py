@@ -215,15 +215,15 @@ def asset_facts(
     facts = {}
     for sha, uc_id in registered.items():
         state = states.get(uc_id)
+        if state is None:  # its use case was withdrawn: nothing declares this file any more
+            continue
         facts[sha] = AssetFacts(
             registered=True,
             use_case=uc_id,
             destination=destinations.get(uc_id, ""),
-            outcome=state.outcome if state else "",
-            cleared=state.cleared if state else False,
-            open_obligations=[o.obligation for o in state.obligations if not o.met]
-            if state
-            else [],
+            outcome=state.outcome,
+            cleared=state.cleared,
+            open_obligations=[o.obligation for o in state.obligations if not o.met],
         )
     return facts
 

@@ -22,6 +22,7 @@ STATUS_COLOURS: dict[str, str] = {
     "obligations-open": "#d69e2e",
     "temp-material": "#dd6b20",
     "undeclared": "#c53030",
+    "unreadable": "#6b46c1",
     "not-genai": "#dfe3e8",
     "missing": "#4a5568",
 }
@@ -30,6 +31,7 @@ STATUS_LABELS: dict[str, str] = {
     "obligations-open": "Obligations open",
     "temp-material": "Temp material",
     "undeclared": "Undeclared GenAI",
+    "unreadable": "Unreadable media",
     "not-genai": "Not GenAI",
     "missing": "Media missing",
 }

@@ -21,6 +21,7 @@ STATUS_COLOURS = {
     "obligations-open": "FFEB9C",  # amber
     "temp-material": "F8CBAD",  # orange
     "undeclared": "FFC7CE",  # red
+    "unreadable": "D9D2E9",  # violet: provenance unknown
 }
 
 # What a spreadsheet may read as the start of a formula (OWASP "CSV injection"): tab and CR too,
