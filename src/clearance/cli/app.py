@@ -83,3 +83,5 @@ from clearance.cli import intake as _intake  # noqa: E402,F401
 from clearance.cli import policy as _policy  # noqa: E402,F401
 from clearance.cli import register as _register  # noqa: E402,F401
 from clearance.cli import scan as _scan  # noqa: E402,F401
+from clearance.cli import users as _users  # noqa: E402,F401
+from clearance.cli import web as _web  # noqa: E402,F401

@@ -110,6 +110,10 @@ def _subjects(connection: Connection) -> Iterator[tuple[str, str]]:
         (schema.assets, lambda r: f"asset:{r.production_id}/{r.sha256}"),
         (schema.scans, lambda r: f"scan:{r.id}"),
         (schema.scan_files, lambda r: f"scan-file:{r.scan_id}/{r.path}"),
+        (schema.users, lambda r: f"user:{r.id}"),
+        (schema.memberships, lambda r: f"membership:{r.production_id}/{r.user_id}"),
+        (schema.api_tokens, lambda r: f"api-token:{r.id}"),
+        (schema.reviews, lambda r: f"review:{r.id}"),
     ]
     for table, name in tracked:
         for row in connection.execute(select(table)):

@@ -55,8 +55,10 @@ def packs_key(packs: list[dict[str, str]]) -> str:
 
 
 def import_manifest(
-    db: Connection, actor: str, manifest: Manifest, engine: Engine
+    db: Connection, actor: str, manifest: Manifest, engine: Engine, partial: bool = False
 ) -> ImportSummary:
+    """Record ``manifest``; with ``partial`` (a use case declared in the web app) use cases
+    the manifest does not list are left as they are rather than withdrawn."""
     production = manifest.production.id
     summary = ImportSummary(production)
     packs = [to_jsonable(p) for p in engine.refs()]
@@ -75,8 +77,13 @@ def import_manifest(
         _Plan(decision, body, hashlib.sha256(body.encode()).hexdigest(), existing.get(decision.id))
         for decision, body in zip(engine.decide_all(manifest), _bodies(manifest), strict=True)
     ]
-    summary.absent = sorted(set(existing) - {p.decision.id for p in plans})
-    moved = _mark_withdrawn(db, production, existing, set(summary.absent))
+    summary.absent = [] if partial else sorted(set(existing) - {p.decision.id for p in plans})
+    listed = (
+        existing
+        if not partial
+        else {k: v for k, v in existing.items() if k in manifest_ids(manifest)}
+    )
+    moved = _mark_withdrawn(db, production, listed, set(summary.absent))
     summary.withdrawn_or_returned = len(moved)
     events += moved
     created = _insert_new_use_cases(db, production, [p for p in plans if p.old is None], existing)
@@ -166,6 +173,10 @@ def import_manifest(
         db.execute(insert(DEC), decisions)
     audit.append(db, actor, events)
     return summary
+
+
+def manifest_ids(manifest: Manifest) -> set[str]:
+    return {uc.id for uc in manifest.use_cases}
 
 
 def _mark_withdrawn(

@@ -165,3 +165,73 @@ scan_files = Table(
     Column("findings", Text, nullable=False),
     Column("uc_id", String(100)),
 )
+
+# -- people and reviews (the web app) ----------------------------------------------------------
+
+# A local account. Passwords are stored only as argon2 hashes.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    # A site administrator: may create accounts and grant roles in any production.
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", String(40), nullable=False),
+)
+
+# A user's role in one production: contributor (declares use), reviewer (approves) or admin.
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", String(40), ForeignKey("users.id"), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id"), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("granted_by", Text, nullable=False),
+    Column("granted_at", String(40), nullable=False),
+)
+
+# A bearer token for a pipeline, acting as its user; only the token's SHA-256 is stored.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("user_id", String(40), ForeignKey("users.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+# A signed-in browser session; only the cookie value's SHA-256 is stored. Not audited: it
+# changes nothing in the register, and sign-ins would flood the trail.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", String(40), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+)
+
+# A reviewer's decision on a use case revision: approved (with conditions and expiry; the
+# written approval is recorded as evidence too), changes-requested or denied.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id"), nullable=False),
+    Column("uc_id", String(100), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("decision", String(30), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("conditions", Text, nullable=False),
+    Column("expires", String(10)),
+    Column("evidence_id", String(40)),
+    Column("reviewer", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_reviews_use_case", reviews.c.production_id, reviews.c.uc_id)

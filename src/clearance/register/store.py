@@ -72,80 +72,86 @@ class Register:
 
     # -- import -----------------------------------------------------------------------------
 
-    def import_manifest(self, manifest: Manifest, engine: PolicyEngine) -> ImportSummary:
+    def import_manifest(
+        self, manifest: Manifest, engine: PolicyEngine, partial: bool = False
+    ) -> ImportSummary:
         """Record the manifest's use cases and their decisions (see ``importer``)."""
         with self.write() as db:
-            return importer.import_manifest(db, self.actor, manifest, engine)
+            return importer.import_manifest(db, self.actor, manifest, engine, partial)
 
     # -- evidence ---------------------------------------------------------------------------
 
     def record(self, item: AnyEvidence, source: str = "evidence") -> str:
         """Validate ``item`` against the register and store it; returns the evidence id."""
         with self.write() as db:
-            current = self._current_use_cases(db, item.production)
-            errors = self._check_scope(item, current, source)
-            if item.attachment is not None and not item.attachment.is_file():
-                errors.append(
-                    InputError(source, None, "attachment", f"no such file: {item.attachment}")
-                )
-            if errors:
-                raise ManifestError(errors)
-            events: list[Event] = []
-            attachment_sha = None
-            if item.attachment is not None:
-                attachment_sha, size = attachments.put(self.store, item.attachment)
-                known = db.execute(
-                    select(schema.attachments).where(schema.attachments.c.sha256 == attachment_sha)
-                ).first()
-                if known is None:
-                    row = {
-                        "sha256": attachment_sha,
-                        "size": size,
-                        "name": printable(item.attachment.name),
-                        "stored_at": audit.now(),
-                    }
-                    db.execute(sql_insert(schema.attachments), [row])
-                    events.append(
-                        Event(
-                            "attachment.store",
-                            f"attachment:{attachment_sha}",
-                            item.production,
-                            None,
-                            row_digest(row),
-                        )
-                    )
-            evidence_id = f"EV-{uuid.uuid4().hex[:10].upper()}"
-            row = {
-                "id": evidence_id,
-                "production_id": item.production,
-                "kind": item.kind,
-                "scope": canonical(sorted(set(item.use_cases))),
-                "performer": item.performer if isinstance(item, Consent) else None,
-                "date": item.date.isoformat(),
-                "expires": item.expires.isoformat() if item.expires else None,
-                "reference": item.reference,
-                "details": canonical(details_of(item)),
-                "attachment_sha256": attachment_sha,
-                "recorded_against": canonical(
-                    {uc: current[uc]["revision"] for uc in sorted(set(item.use_cases))}
-                ),
-                "recorded_by": self.actor,
-                "recorded_at": audit.now(),
-                "revoked_at": None,
-                "revoked_by": None,
-                "revoke_reason": None,
-            }
-            db.execute(sql_insert(schema.evidence), [row])
-            events.append(
-                Event(
-                    f"evidence.{item.kind}",
-                    f"evidence:{evidence_id}",
-                    item.production,
-                    None,
-                    row_digest(row),
-                )
+            return self.record_in(db, item, source)
+
+    def record_in(self, db: Connection, item: AnyEvidence, source: str = "evidence") -> str:
+        """``record`` inside the caller's write transaction."""
+        current = self._current_use_cases(db, item.production)
+        errors = self._check_scope(item, current, source)
+        if item.attachment is not None and not item.attachment.is_file():
+            errors.append(
+                InputError(source, None, "attachment", f"no such file: {item.attachment}")
             )
-            audit.append(db, self.actor, events)
+        if errors:
+            raise ManifestError(errors)
+        events: list[Event] = []
+        attachment_sha = None
+        if item.attachment is not None:
+            attachment_sha, size = attachments.put(self.store, item.attachment)
+            known = db.execute(
+                select(schema.attachments).where(schema.attachments.c.sha256 == attachment_sha)
+            ).first()
+            if known is None:
+                row = {
+                    "sha256": attachment_sha,
+                    "size": size,
+                    "name": printable(item.attachment.name),
+                    "stored_at": audit.now(),
+                }
+                db.execute(sql_insert(schema.attachments), [row])
+                events.append(
+                    Event(
+                        "attachment.store",
+                        f"attachment:{attachment_sha}",
+                        item.production,
+                        None,
+                        row_digest(row),
+                    )
+                )
+        evidence_id = f"EV-{uuid.uuid4().hex[:10].upper()}"
+        row = {
+            "id": evidence_id,
+            "production_id": item.production,
+            "kind": item.kind,
+            "scope": canonical(sorted(set(item.use_cases))),
+            "performer": item.performer if isinstance(item, Consent) else None,
+            "date": item.date.isoformat(),
+            "expires": item.expires.isoformat() if item.expires else None,
+            "reference": item.reference,
+            "details": canonical(details_of(item)),
+            "attachment_sha256": attachment_sha,
+            "recorded_against": canonical(
+                {uc: current[uc]["revision"] for uc in sorted(set(item.use_cases))}
+            ),
+            "recorded_by": self.actor,
+            "recorded_at": audit.now(),
+            "revoked_at": None,
+            "revoked_by": None,
+            "revoke_reason": None,
+        }
+        db.execute(sql_insert(schema.evidence), [row])
+        events.append(
+            Event(
+                f"evidence.{item.kind}",
+                f"evidence:{evidence_id}",
+                item.production,
+                None,
+                row_digest(row),
+            )
+        )
+        audit.append(db, self.actor, events)
         return evidence_id
 
     def revoke(self, evidence_id: str, reason: str) -> dict[str, Any]:

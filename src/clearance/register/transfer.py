@@ -29,8 +29,12 @@ TABLES: list[Table] = [
     schema.assets,
     schema.scans,
     schema.scan_files,
+    schema.users,
+    schema.memberships,
+    schema.api_tokens,
+    schema.reviews,
     schema.audit_events,
-]
+]  # web_sessions are not exported: a restored register starts signed out
 
 
 class TransferError(Exception):

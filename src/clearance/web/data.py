@@ -1,0 +1,239 @@
+"""What the pages and the API show, read from the register in one snapshot. Pages and API
+call the same functions, so they cannot disagree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from clearance.register import queries, schema
+from clearance.register.status import UseCaseStatus
+from clearance.reports.delivery_data import _fired_rules, _latest_scan
+
+
+def _status_json(s: UseCaseStatus) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "revision": s.revision,
+        "outcome": s.outcome,
+        "cleared": s.cleared,
+        "next": s.next,
+        "open": [o.obligation for o in s.obligations if not o.met],
+    }
+
+
+def productions(
+    db: Connection, allowed: set[str], store: Path, on: dt.date
+) -> list[dict[str, Any]]:
+    """The caller's productions with counts by outcome and cleared."""
+    rows = db.execute(select(schema.productions).order_by(schema.productions.c.id))
+    result = []
+    for row in rows:
+        if row.id not in allowed:
+            continue
+        states = queries.status(db, row.id, on, store)
+        outcomes = Counter(s.outcome for s in states)
+        result.append(
+            {
+                "id": row.id,
+                "title": row.title,
+                "use_cases": len(states),
+                "outcomes": {k: outcomes.get(k, 0) for k in ("proceed", "judgment", "escalate")},
+                "cleared": sum(1 for s in states if s.cleared),
+                "open_obligations": sum(1 for s in states for o in s.obligations if not o.met),
+            }
+        )
+    return result
+
+
+def use_cases(db: Connection, production: str, store: Path, on: dt.date) -> list[dict[str, Any]]:
+    reviews = _latest_reviews(db, production)
+    out = []
+    for s in queries.status(db, production, on, store):
+        item = _status_json(s)
+        review = reviews.get(s.id)
+        item["review"] = review if review and review["revision"] == s.revision else None
+        out.append(item)
+    return out
+
+
+def use_case(
+    db: Connection, production: str, uc_id: str, store: Path, on: dt.date
+) -> dict[str, Any] | None:
+    """Everything about one use case: its content, decision with citations, obligations with
+    evidence, reviews and history."""
+    states = {s.id: s for s in queries.status(db, production, on, store)}
+    state = states.get(uc_id)
+    if state is None:
+        return None
+    body = queries.use_case_bodies(db, production, [uc_id]).get(uc_id, {})
+    rules = _fired_rules(db, production).get((uc_id, state.revision, state.packs), [])
+    evidence = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "date": e.date,
+            "expires": e.expires,
+            "reference": e.reference,
+            "details": e.details,
+            "recorded_by": e.recorded_by,
+            "revoked": e.revoked_at is not None,
+        }
+        for e in queries.evidence(db, production)
+        if uc_id in e.scope
+    ]
+    history = [
+        {"at": r.at, "actor": r.actor, "action": r.action}
+        for r in db.execute(
+            select(schema.audit_events)
+            .where(
+                schema.audit_events.c.production_id == production,
+                schema.audit_events.c.subject.like(f"%{production}/{uc_id}%"),
+            )
+            .order_by(schema.audit_events.c.seq)
+        )
+    ]
+    reviews = [
+        _review_json(r)
+        for r in db.execute(
+            select(schema.reviews)
+            .where(schema.reviews.c.production_id == production, schema.reviews.c.uc_id == uc_id)
+            .order_by(schema.reviews.c.created_at)
+        )
+    ]
+    return {
+        **_status_json(state),
+        "packs": state.packs,
+        "use_case": body.get("use_case", {}),
+        "tools": body.get("tools", []),
+        "performers": body.get("performers", []),
+        "obligations": [
+            {
+                "obligation": o.obligation,
+                "met": o.met,
+                "evidence": list(o.evidence),
+                "why": o.why,
+                "next": o.next,
+            }
+            for o in state.obligations
+        ],
+        "rules": [
+            {
+                "id": r["id"],
+                "title": r.get("title", ""),
+                "outcome": r.get("outcome", ""),
+                "because": r.get("because", ""),
+                "section": (r.get("citation") or {}).get("section", r.get("cites", "")),
+                "document": (r.get("citation") or {}).get("document", ""),
+                "url": (r.get("citation") or {}).get("url"),
+            }
+            for r in rules
+        ],
+        "evidence": evidence,
+        "reviews": reviews,
+        "history": history,
+    }
+
+
+def queue(db: Connection, production: str, store: Path, on: dt.date) -> dict[str, list[Any]]:
+    """Use cases waiting for a reviewer (written approval open, no pending request or denial
+    on the current revision) and those waiting for their contributor."""
+    waiting_review, waiting_contributor = [], []
+    for item in use_cases(db, production, store, on):
+        if "written-approval" not in item["open"]:
+            continue
+        review = item["review"]
+        if review and review["decision"] in ("changes-requested", "denied"):
+            waiting_contributor.append(item)
+        else:
+            waiting_review.append(item)
+    order = {"escalate": 0, "judgment": 1, "proceed": 2}
+    waiting_review.sort(key=lambda i: (order[i["outcome"]], i["id"]))
+    return {"review": waiting_review, "contributor": waiting_contributor}
+
+
+def consents(db: Connection, production: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.id,
+            "performer": e.performer,
+            "use_cases": sorted(e.scope),
+            "date": e.date,
+            "expires": e.expires,
+            "reference": e.reference,
+            "details": e.details,
+            "revoked": e.revoked_at is not None,
+        }
+        for e in queries.evidence(db, production)
+        if e.kind == "talent-consent"
+    ]
+
+
+def tools(db: Connection, production: str) -> list[dict[str, Any]]:
+    """The tools the production's use cases declare, with their data terms and users."""
+    uc = schema.use_cases
+    ids = [
+        r.uc_id
+        for r in db.execute(
+            select(uc.c.uc_id).where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
+        )
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    for uc_id, body in sorted(queries.use_case_bodies(db, production, ids).items()):
+        for tool in body.get("tools", []):
+            entry = found.setdefault(tool["id"], {**tool, "use_cases": []})
+            entry["use_cases"].append(uc_id)
+    return [found[k] for k in sorted(found)]
+
+
+def scans(db: Connection, production: str) -> dict[str, Any]:
+    table = schema.scans
+    history = [
+        {
+            "id": r.id,
+            "started_at": r.started_at,
+            "roots": json.loads(r.roots),
+            "summary": json.loads(r.summary),
+            "recorded_by": r.recorded_by,
+        }
+        for r in db.execute(
+            select(table)
+            .where(table.c.production_id == production)
+            .order_by(table.c.started_at.desc())
+            .limit(50)
+        )
+    ]
+    latest = _latest_scan(db, production)
+    return {"scans": history, "latest": latest.model_dump(mode="json") if latest else None}
+
+
+def _latest_reviews(db: Connection, production: str) -> dict[str, dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for row in db.execute(
+        select(schema.reviews)
+        .where(schema.reviews.c.production_id == production)
+        .order_by(schema.reviews.c.created_at)
+    ):
+        latest[row.uc_id] = _review_json(row)
+    return latest
+
+
+def _review_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "revision": row.revision,
+        "decision": row.decision,
+        "comment": row.comment,
+        "conditions": json.loads(row.conditions),
+        "expires": row.expires,
+        "evidence_id": row.evidence_id,
+        "reviewer": row.reviewer,
+        "at": row.created_at,
+    }
