@@ -8,7 +8,7 @@ EXAMPLE := examples/neon-harbor/manifest.yaml
 CUT    := ../deliverables/cut/neon_harbor_107_lock.edl
 REG    := CLEARANCE_ACTOR="demo (GenAI lead)" $(CURDIR)/$(BIN)/clearance
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install system-deps demo test lint typecheck pytest bench clean
 
 install: $(STAMP)
 
@@ -48,12 +48,17 @@ demo: install
 	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 -o ../cuesheet.json --fail-on never
 	cd $(DEMO)/register && $(REG) report -o .. --edit $(CUT) --rate 23.976 --media ../deliverables --jobs 1 \
 	  $$(command -v chromium >/dev/null && echo --pdf)
+	@echo "--- the web app: an account, a token, one request (clearance serve --get) ---"
+	cd $(DEMO)/register && printf 'demo-password-123\n' | $(REG) user add studio-reviewer --name "Studio reviewer" --password-stdin
+	cd $(DEMO)/register && $(REG) user grant studio-reviewer neon-harbor-s1 reviewer
+	cd $(DEMO)/register && $(REG) serve --get /api/v1/productions --token "$$($(REG) user token studio-reviewer --name demo | tail -1)" > ../web-productions.json
 	cd $(DEMO)/register && $(REG) audit verify && $(REG) export -o ../register-export.zip
 	@echo
 	@echo "Demo output is in $(DEMO)/:"
 	@ls -1 $(DEMO) | sed 's/^/  /'
 	@echo "Open the delivery report: $(DEMO)/neon-harbor-s1-genai-report.html"
 	@echo "The GenAI cue sheet:      $(DEMO)/cuesheet.xlsx (and cuesheet.json)"
+	@echo "The web app:              cd $(DEMO)/register && ../../../$(BIN)/clearance serve  (sign in as studio-reviewer / demo-password-123)"
 
 lint: install
 	$(BIN)/ruff check src tests bench examples
@@ -62,7 +67,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# Debian's PostgreSQL server and Chromium (the register and browser tests); a no-op when present.
+system-deps:
+	bash .ci/install-system-deps
+
+pytest: install system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
