@@ -57,7 +57,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "role too weak, or CSRF token missing"},
     404: {"model": Problem, "description": "no such production (or not a member) or use case"},
 }
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 422: {"model": Problem}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"model": Problem, "description": "the body is not JSON"},
+    422: {"model": Problem, "description": "invalid input (each problem listed)"},
+}
 
 
 @router.get("/me", responses=ERRORS)
@@ -126,6 +130,11 @@ def add_evidence(production: str, body: EvidenceIn, ctx: Ctx) -> dict[str, Any]:
         "talent-consent": Consent,
     }
     model = models.get(body.kind, Clearance)
+    # The production, use cases and kind are the checked ones: ``fields`` may not redirect
+    # the evidence to a production the caller was not authorised for.
+    fixed = {"production", "use_cases", "kind"} & body.fields.keys()
+    if fixed:
+        raise HTTPException(422, f"fields: {', '.join(sorted(fixed))} may not be set here")
     try:
         item = model.model_validate(
             {

@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="GenAI use in production: declare, decide, review, evidence.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI loads scripts from a CDN, which the CSP (rightly) blocks
         redoc_url=None,
     )
     app.state.settings = settings
@@ -72,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return pages.error_page(request, exc.status_code, str(exc.detail))
+        page = pages.error_page(request, exc.status_code, str(exc.detail))
+        page.headers.update(exc.headers or {})  # Retry-After on 429, for one
+        return page
 
     return app

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from clearance.register import queries, schema
@@ -89,17 +89,6 @@ def use_case(
         for e in queries.evidence(db, production)
         if uc_id in e.scope
     ]
-    history = [
-        {"at": r.at, "actor": r.actor, "action": r.action}
-        for r in db.execute(
-            select(schema.audit_events)
-            .where(
-                schema.audit_events.c.production_id == production,
-                schema.audit_events.c.subject.like(f"%{production}/{uc_id}%"),
-            )
-            .order_by(schema.audit_events.c.seq)
-        )
-    ]
     reviews = [
         _review_json(r)
         for r in db.execute(
@@ -107,6 +96,24 @@ def use_case(
             .where(schema.reviews.c.production_id == production, schema.reviews.c.uc_id == uc_id)
             .order_by(schema.reviews.c.created_at)
         )
+    ]
+    # Subjects are use-case:P/UC, revision:P/UC@N and decision:P/UC@N/…: match exactly, or
+    # UC-1 would show UC-10's history (and LIKE would read _ and % in an id as wildcards);
+    # evidence and reviews of this use case are named by their own ids.
+    own = f"{production}/{uc_id}"
+    related = {f"evidence:{e['id']}" for e in evidence} | {f"review:{r['id']}" for r in reviews}
+    events = schema.audit_events
+    history = [
+        {"at": r.at, "actor": r.actor, "action": r.action}
+        for r in db.execute(
+            select(events)
+            .where(
+                events.c.production_id == production,
+                or_(events.c.subject.contains(own, autoescape=True), events.c.subject.in_(related)),
+            )
+            .order_by(events.c.seq)
+        )
+        if r.subject in related or r.subject.split(":", 1)[-1].split("@", 1)[0] == own
     ]
     return {
         **_status_json(state),

@@ -19,6 +19,9 @@ from clearance.web.security import LOGIN_COOKIE, SESSION_COOKIE, caller
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Starlette's default, select_autoescape(), escapes only names ending .html/.htm/.xml: our
+# templates end .html.j2, so without this nothing would be escaped (stored XSS).
+templates.env.autoescape = True
 templates.env.globals.update(OBLIGATIONS=OBLIGATIONS, OBLIGATION_ACTOR=OBLIGATION_ACTOR)
 Ctx = Annotated[Context, Depends(context)]
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -278,14 +281,21 @@ def review_form(
 
 
 def _answers(form: Any) -> dict[str, Any]:
-    """Form fields ``a.<fact>`` → answers (repeated fields: a list)."""
+    """Form fields ``a.<fact>`` → answers, in the order the form lists them. A multiple-choice
+    question is marked ``m.<fact>``: with nothing ticked its answer is the empty list
+    ("none of these"), which is an answer, not a skipped question."""
     answers: dict[str, Any] = {}
-    for key in {k for k in form if k.startswith("a.")}:
-        values = [v for v in form.getlist(key) if isinstance(v, str) and v != ""]
-        if not values:
-            continue
-        multiple = form.get(f"m.{key[2:]}") == "1"
-        answers[key[2:]] = values if multiple else values[0]
+    for key in form:
+        if key.startswith("m.") and form.get(key) == "1":
+            fact = key[2:]
+            answers.setdefault(fact, [])
+        elif key.startswith("a."):
+            fact = key[2:]
+            values = [v for v in form.getlist(key) if isinstance(v, str) and v != ""]
+            if form.get(f"m.{fact}") == "1":
+                answers[fact] = values
+            elif values:
+                answers[fact] = values[0]
     return answers
 
 

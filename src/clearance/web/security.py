@@ -84,8 +84,12 @@ class LoginLimiter:
     def retry_after(self, client: str, username: str) -> int:
         """Seconds until another attempt is allowed (0: allowed now)."""
         with self._lock:
+            if (client, username) not in self._failures:  # asking must not store anything
+                return 0
             failures = self._prune((client, username))
             if len(failures) < self.attempts:
+                if not failures:
+                    del self._failures[(client, username)]
                 return 0
             return int(failures[0] + self.window - time.monotonic()) + 1
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from typing import Any
 
 from fastapi import HTTPException
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from clearance.manifest.errors import ManifestError
@@ -66,7 +68,7 @@ def session(ctx: Context, production: str, answers: dict[str, Any]) -> IntakeSes
     packs = [resolve(p) for p in manifest.production.policies]
     intake = IntakeSession(packs, manifest)
     for fact, value in answers.items():
-        if value in (None, "", []):
+        if value is None or value == "":
             continue
         try:
             intake.answer(fact, value)
@@ -170,12 +172,17 @@ def review(
         if decision not in ("approved", "changes-requested", "denied"):
             raise HTTPException(422, "decision: expected approved, changes-requested or denied")
         verdict: ReviewDecision = decision  # type: ignore[assignment]
-        return Accounts(ctx.register).review(
+        row = Accounts(ctx.register).review(
             production, uc_id, verdict, comment, conditions, expires
         )
+        # As the use case shows reviews: conditions a list, not their stored JSON text.
+        return {**row, "conditions": json.loads(row["conditions"])}
     except ManifestError as exc:
         status = 404 if any(e.field == "use_case" for e in exc.errors) else 422
         raise HTTPException(status, [e.message for e in exc.errors]) from exc
+    except ValidationError as exc:  # the approval's own checks (expiry before its date, …)
+        problems = [str(e["msg"]) for e in exc.errors(include_url=False)]
+        raise HTTPException(422, problems) from exc
 
 
 def cuesheet(ctx: Context, production: str) -> Any:
