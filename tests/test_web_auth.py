@@ -146,6 +146,24 @@ CASES = [
         ok=303,
         form=lambda p: {"decision": "changes-requested", "comment": "more detail"},
     ),
+    Case("GET", P + "/members", "production", role="admin"),
+    Case(
+        "POST",
+        P + "/members",
+        "production",
+        role="admin",
+        ok=201,
+        json=lambda p: {"username": "contributor-a", "role": "contributor"},
+    ),
+    Case("GET", "/p/{production}/members", "production", role="admin"),
+    Case(
+        "POST",
+        "/p/{production}/members",
+        "production",
+        role="admin",
+        ok=303,
+        form=lambda p: {"username": "contributor-a", "role": "contributor"},
+    ),
     Case("POST", "/logout", "logout", ok=303),  # last: it ends the caller's session
 ]
 

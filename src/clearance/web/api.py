@@ -43,6 +43,13 @@ class EvidenceIn(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
 
 
+class MemberIn(BaseModel):
+    """An existing account (``clearance user add``) and its role in this production."""
+
+    username: str = Field(min_length=1, max_length=100)
+    role: Literal["contributor", "reviewer", "admin"]
+
+
 class DeclareIn(BaseModel):
     """A use case declared from intake answers (fact path → answer)."""
 
@@ -188,3 +195,18 @@ def report(production: str, ctx: Ctx) -> HTMLResponse:
     started with ``--edit``."""
     ctx.member(production)
     return HTMLResponse(services.report_html(ctx, production))
+
+
+@router.get("/productions/{production}/members", responses=ERRORS)
+def members(production: str, ctx: Ctx) -> list[dict[str, Any]]:
+    """The production's members (admins only)."""
+    ctx.member(production, "admin")
+    with ctx.register.read(snapshot=True) as db:
+        return data.members(db, production)
+
+
+@router.post("/productions/{production}/members", status_code=201, responses=WRITE_ERRORS)
+def grant(production: str, body: MemberIn, ctx: Ctx) -> dict[str, Any]:
+    """Give an existing account a role here, replacing any it had (admins only)."""
+    ctx.member(production, "admin")
+    return services.grant(ctx, production, body.username, body.role)

@@ -244,3 +244,27 @@ def _review_json(row: Any) -> dict[str, Any]:
         "reviewer": row.reviewer,
         "at": row.created_at,
     }
+
+
+def members(db: Connection, production: str) -> list[dict[str, Any]]:
+    """The production's members and their roles."""
+    m, u = schema.memberships, schema.users
+    rows = db.execute(
+        select(
+            u.c.username, u.c.display_name, u.c.disabled, m.c.role, m.c.granted_by, m.c.granted_at
+        )
+        .join(u, u.c.id == m.c.user_id)
+        .where(m.c.production_id == production)
+        .order_by(u.c.username)
+    )
+    return [
+        {
+            "username": r.username,
+            "name": r.display_name,
+            "role": r.role,
+            "disabled": bool(r.disabled),
+            "granted_by": r.granted_by,
+            "granted_at": r.granted_at,
+        }
+        for r in rows
+    ]

@@ -254,6 +254,29 @@ def cuesheet_download(production: str, fmt: str, ctx: Ctx) -> Response:
     return Response(body, media_type=FORMATS[fmt], headers={"Content-Disposition": disposition})
 
 
+# -- members -------------------------------------------------------------------------------------
+
+
+@router.get("/p/{production}/members", response_class=HTMLResponse)
+def members_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
+    ctx.member(production, "admin")
+    with ctx.register.read(snapshot=True) as db:
+        found = data.members(db, production)
+    return render(request, "members.html.j2", ctx, production=production, members=found)
+
+
+@router.post("/p/{production}/members")
+def members_form(
+    production: str,
+    ctx: Ctx,
+    username: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=20)],
+) -> Response:
+    ctx.member(production, "admin")
+    services.grant(ctx, production, username.strip(), role)
+    return RedirectResponse(f"/p/{production}/members", status_code=303)
+
+
 # -- reviewing -----------------------------------------------------------------------------------
 
 

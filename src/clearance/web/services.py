@@ -223,3 +223,12 @@ def report_html(ctx: Context, production: str) -> str:
     sheet = cuesheet(ctx, production)
     with ctx.register.read(snapshot=True) as db:
         return render_html(gather(db, production, ctx.store, ctx.on, sheet))
+
+
+def grant(ctx: Context, production: str, username: str, role: str) -> dict[str, Any]:
+    """A production admin gives an existing account a role in their production."""
+    try:
+        Accounts(ctx.register).grant(username, production, role)
+    except ManifestError as exc:
+        raise HTTPException(422, [e.message for e in exc.errors]) from exc
+    return {"username": username, "production": production, "role": role}
