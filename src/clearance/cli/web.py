@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,7 +50,7 @@ def serve(
 
     Exit codes: 0 stopped (or --get answered 200); 1 --get answered otherwise; 2 invalid input.
     """
-    from clearance.register import db, workspace
+    from clearance.register.access import open_register
     from clearance.web.app import create_app
     from clearance.web.deps import Settings
 
@@ -58,30 +58,30 @@ def serve(
         if (edit is None) != (not media):
             problem = "--edit and --media go together"
             raise ManifestError([InputError("--edit", None, "", problem)])
-        try:
-            ws = workspace.find()
-            if ws is None:
-                raise workspace.WorkspaceError(
-                    "no register here: run `clearance init` (or set CLEARANCE_DATABASE_URL)"
-                )
-            engine = db.connect(ws.database_url)
-            db.require_current(engine)
-        except (workspace.WorkspaceError, db.SchemaError) as exc:
-            raise ManifestError([InputError("register", None, "", str(exc))]) from exc
-    settings = Settings(engine, ws.attachments, behind_tls, edit, tuple(media or ()), rate)
-    application = create_app(settings)
-    if get is not None:
-        from fastapi.testclient import TestClient
+    with input_errors(), open_register() as (register, ws):
+        settings = Settings(
+            register.engine, register.store, behind_tls, edit, tuple(media or ()), rate
+        )
+        application = create_app(settings)
+        if get is not None:
+            _get_once(application, get, token)
+            return
+        import uvicorn
 
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        with TestClient(application, base_url="http://localhost") as client:
-            response = client.get(get, headers=headers, follow_redirects=False)
-        sys.stdout.write(response.text + ("\n" if not response.text.endswith("\n") else ""))
-        if response.status_code != 200:
-            stderr.print(f"[bold red]{response.status_code}[/] for GET {get}")
-            raise typer.Exit(1)
-        return
-    import uvicorn
+        stderr.print(f"Serving {ws.label} on http://{host}:{port} (Ctrl-C to stop)")
+        uvicorn.run(
+            application, host=host, port=port, log_level="warning", proxy_headers=behind_tls
+        )
 
-    stderr.print(f"Serving {ws.label} on http://{host}:{port} (Ctrl-C to stop)")
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=behind_tls)
+
+def _get_once(application: Any, path: str, token: str | None) -> None:
+    """``--get``: one request in-process; its body on stdout, exit 1 unless it is a 200."""
+    from fastapi.testclient import TestClient
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with TestClient(application, base_url="http://localhost") as client:
+        response = client.get(path, headers=headers, follow_redirects=False)
+    sys.stdout.write(response.text + ("\n" if not response.text.endswith("\n") else ""))
+    if response.status_code != 200:
+        stderr.print(f"[bold red]{response.status_code}[/] for GET {path}")
+        raise typer.Exit(1)
