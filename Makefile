@@ -81,6 +81,7 @@ bench: install
 	$(BIN)/python bench/bench_register.py
 	$(BIN)/python bench/bench_scan.py
 	$(BIN)/python bench/bench_cuesheet.py
+	command -v wrk >/dev/null && $(BIN)/python bench/load_web.py || echo "load_web.py skipped: apt-get install -y wrk"
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

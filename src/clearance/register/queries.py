@@ -30,9 +30,15 @@ def evidence(db: Connection, production: str) -> list[EvidenceView]:
     return [EvidenceView.from_row(r) for r in rows]
 
 
-def evidence_index(db: Connection, production: str, store: Path | None) -> EvidenceIndex:
-    """The production's evidence; with the store, evidence whose file is gone does not count."""
-    items = evidence(db, production)
+def evidence_index(
+    db: Connection,
+    production: str,
+    store: Path | None,
+    items: list[EvidenceView] | None = None,
+) -> EvidenceIndex:
+    """The production's evidence (``items`` when the caller already read it); with the store,
+    evidence whose file is gone does not count."""
+    items = evidence(db, production) if items is None else items
     broken: dict[str, str] = {}
     if store is not None:
         for sha in {i.attachment_sha256 for i in items if i.attachment_sha256}:
@@ -43,9 +49,14 @@ def evidence_index(db: Connection, production: str, store: Path | None) -> Evide
 
 
 def status(
-    db: Connection, production: str, on: dt.date, store: Path | None = None
+    db: Connection,
+    production: str,
+    on: dt.date,
+    store: Path | None = None,
+    evidence_items: list[EvidenceView] | None = None,
 ) -> list[UseCaseStatus]:
-    """Every use case's current decision and the state of each of its obligations."""
+    """Every use case's current decision and the state of each of its obligations
+    (``evidence_items``: the production's evidence, when the caller already read it)."""
     uc, dec = schema.use_cases, schema.decisions
     latest: dict[int, Any] = {}
     for row in db.execute(
@@ -64,7 +75,7 @@ def status(
     ):
         latest[row.pk] = row  # the newest decision of the current revision wins (by the
         # audited decided_at, so renumbering rows behind the register's back changes nothing)
-    index = evidence_index(db, production, store)
+    index = evidence_index(db, production, store, evidence_items)
     obligations = {pk: json.loads(row.obligations) for pk, row in latest.items()}
     # Only consent needs the use case's performers and replica kind: read just those bodies.
     talent = _talent(db, [pk for pk, obs in obligations.items() if "talent-consent" in obs])

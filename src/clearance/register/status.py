@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from clearance.policy.vocabulary import OBLIGATION_ACTOR
@@ -21,6 +22,10 @@ from clearance.register.evidence import covers_replica
 
 @dataclass(frozen=True)
 class EvidenceView:
+    """One evidence row as status reads it. The JSON of ``details`` and
+    ``recorded_against`` is decoded only when asked for: status reads every row of a
+    production, and most never need either."""
+
     id: str
     kind: str
     scope: frozenset[str]
@@ -28,12 +33,22 @@ class EvidenceView:
     date: str
     expires: str | None
     reference: str | None
-    details: dict[str, Any]
+    details_json: str
     attachment_sha256: str | None
-    recorded_against: dict[str, int]
+    recorded_against_json: str
     recorded_by: str
     revoked_at: str | None
     revoke_reason: str | None
+
+    @cached_property
+    def details(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.details_json)
+        return value
+
+    @cached_property
+    def recorded_against(self) -> dict[str, int]:
+        value: dict[str, int] = json.loads(self.recorded_against_json)
+        return value
 
     @classmethod
     def from_row(cls, row: Any) -> EvidenceView:
@@ -45,9 +60,9 @@ class EvidenceView:
             date=row.date,
             expires=row.expires,
             reference=row.reference,
-            details=json.loads(row.details),
+            details_json=row.details,
             attachment_sha256=row.attachment_sha256,
-            recorded_against=json.loads(row.recorded_against),
+            recorded_against_json=row.recorded_against,
             recorded_by=row.recorded_by,
             revoked_at=row.revoked_at,
             revoke_reason=row.revoke_reason,

@@ -15,6 +15,9 @@ from clearance.register.evidence import Approval, Clearance, Consent, ReportUse
 from clearance.web import data, services
 from clearance.web.deps import Context, context
 
+# Routes return plain JSON-able dicts and lists (response_model=None): FastAPI would otherwise
+# validate each response in a second trip through the worker thread pool, where under load it
+# queues behind every newly arrived request.
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[Context, Depends(context)]
 
@@ -71,36 +74,36 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/me", responses=ERRORS)
+@router.get("/me", response_model=None, responses=ERRORS)
 def me(ctx: Ctx) -> dict[str, Any]:
     user = ctx.who.user
     return {"username": user.username, "name": user.display_name, "roles": user.roles}
 
 
-@router.get("/productions", responses=ERRORS)
+@router.get("/productions", response_model=None, responses=ERRORS)
 def productions(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.register.read(snapshot=True) as db:
-        return data.productions(db, set(ctx.who.user.roles), ctx.store, ctx.on)
+        return data.productions(db, set(ctx.who.user.roles), ctx.store, ctx.on, ctx.cache)
 
 
-@router.get("/productions/{production}/use-cases", responses=ERRORS)
+@router.get("/productions/{production}/use-cases", response_model=None, responses=ERRORS)
 def use_cases(production: str, ctx: Ctx) -> list[dict[str, Any]]:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.use_cases(db, production, ctx.store, ctx.on)
+        return data.use_cases(db, production, ctx.store, ctx.on, ctx.cache)
 
 
-@router.get("/productions/{production}/use-cases/{uc_id}", responses=ERRORS)
+@router.get("/productions/{production}/use-cases/{uc_id}", response_model=None, responses=ERRORS)
 def use_case(production: str, uc_id: str, ctx: Ctx) -> dict[str, Any]:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        found = data.use_case(db, production, uc_id, ctx.store, ctx.on)
+        found = data.use_case(db, production, uc_id, ctx.store, ctx.on, ctx.cache)
     if found is None:
         raise HTTPException(404, "no such use case")
     return found
 
 
-@router.post("/productions/{production}/intake", responses=WRITE_ERRORS)
+@router.post("/productions/{production}/intake", response_model=None, responses=WRITE_ERRORS)
 def intake(production: str, answers: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     """Given answers so far (fact → answer), the next question to ask and the provisional
     decision; ``question`` is null when the decision is settled."""
@@ -108,7 +111,12 @@ def intake(production: str, answers: dict[str, Any], ctx: Ctx) -> dict[str, Any]
     return services.intake_step(ctx, production, answers)
 
 
-@router.post("/productions/{production}/use-cases", status_code=201, responses=WRITE_ERRORS)
+@router.post(
+    "/productions/{production}/use-cases",
+    response_model=None,
+    status_code=201,
+    responses=WRITE_ERRORS,
+)
 def declare(production: str, body: DeclareIn, ctx: Ctx) -> dict[str, Any]:
     """Declare a new use case from intake answers; it is decided and recorded."""
     ctx.member(production)
@@ -116,7 +124,10 @@ def declare(production: str, body: DeclareIn, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.post(
-    "/productions/{production}/use-cases/{uc_id}/reviews", status_code=201, responses=WRITE_ERRORS
+    "/productions/{production}/use-cases/{uc_id}/reviews",
+    response_model=None,
+    status_code=201,
+    responses=WRITE_ERRORS,
 )
 def review(production: str, uc_id: str, body: ReviewIn, ctx: Ctx) -> dict[str, Any]:
     """Approve (with conditions and expiry), request changes, or deny."""
@@ -126,7 +137,12 @@ def review(production: str, uc_id: str, body: ReviewIn, ctx: Ctx) -> dict[str, A
     )
 
 
-@router.post("/productions/{production}/evidence", status_code=201, responses=WRITE_ERRORS)
+@router.post(
+    "/productions/{production}/evidence",
+    response_model=None,
+    status_code=201,
+    responses=WRITE_ERRORS,
+)
 def add_evidence(production: str, body: EvidenceIn, ctx: Ctx) -> dict[str, Any]:
     """Record evidence (report of use, approval, consent, clearance). Approvals need the
     reviewer role; everything else a contributor."""
@@ -161,35 +177,40 @@ def add_evidence(production: str, body: EvidenceIn, ctx: Ctx) -> dict[str, Any]:
     return {"id": evidence_id}
 
 
-@router.get("/productions/{production}/queue", responses=ERRORS)
+@router.get("/productions/{production}/queue", response_model=None, responses=ERRORS)
 def queue(production: str, ctx: Ctx) -> dict[str, list[Any]]:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.queue(db, production, ctx.store, ctx.on)
+        return data.queue(db, production, ctx.store, ctx.on, ctx.cache)
 
 
-@router.get("/productions/{production}/consents", responses=ERRORS)
+@router.get("/productions/{production}/consents", response_model=None, responses=ERRORS)
 def consents(production: str, ctx: Ctx) -> list[dict[str, Any]]:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.consents(db, production)
+        return data.consents(db, production, ctx.cache)
 
 
-@router.get("/productions/{production}/tools", responses=ERRORS)
+@router.get("/productions/{production}/tools", response_model=None, responses=ERRORS)
 def tools(production: str, ctx: Ctx) -> list[dict[str, Any]]:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
         return data.tools(db, production)
 
 
-@router.get("/productions/{production}/scans", responses=ERRORS)
+@router.get("/productions/{production}/scans", response_model=None, responses=ERRORS)
 def scans(production: str, ctx: Ctx) -> dict[str, Any]:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
         return data.scans(db, production)
 
 
-@router.get("/productions/{production}/report", response_class=HTMLResponse, responses=ERRORS)
+@router.get(
+    "/productions/{production}/report",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses=ERRORS,
+)
 def report(production: str, ctx: Ctx) -> HTMLResponse:
     """The delivery report (self-contained HTML), with the cue sheet when the server was
     started with ``--edit``."""
@@ -197,7 +218,7 @@ def report(production: str, ctx: Ctx) -> HTMLResponse:
     return HTMLResponse(services.report_html(ctx, production))
 
 
-@router.get("/productions/{production}/members", responses=ERRORS)
+@router.get("/productions/{production}/members", response_model=None, responses=ERRORS)
 def members(production: str, ctx: Ctx) -> list[dict[str, Any]]:
     """The production's members (admins only)."""
     ctx.member(production, "admin")
@@ -205,7 +226,12 @@ def members(production: str, ctx: Ctx) -> list[dict[str, Any]]:
         return data.members(db, production)
 
 
-@router.post("/productions/{production}/members", status_code=201, responses=WRITE_ERRORS)
+@router.post(
+    "/productions/{production}/members",
+    response_model=None,
+    status_code=201,
+    responses=WRITE_ERRORS,
+)
 def grant(production: str, body: MemberIn, ctx: Ctx) -> dict[str, Any]:
     """Give an existing account a role here, replacing any it had (admins only)."""
     ctx.member(production, "admin")

@@ -13,8 +13,21 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from clearance.register import queries, schema
-from clearance.register.status import UseCaseStatus
+from clearance.register.status import EvidenceView, UseCaseStatus
 from clearance.reports.delivery_data import _fired_rules, _latest_scan
+from clearance.web.cache import RegisterCache
+
+
+def _status(
+    db: Connection, production: str, on: dt.date, store: Path, cache: RegisterCache | None
+) -> list[UseCaseStatus]:
+    if cache is None:
+        return queries.status(db, production, on, store)
+    return cache.status(db, production, on, store)
+
+
+def _evidence(db: Connection, production: str, cache: RegisterCache | None) -> list[EvidenceView]:
+    return queries.evidence(db, production) if cache is None else cache.evidence(db, production)
 
 
 def _status_json(s: UseCaseStatus) -> dict[str, Any]:
@@ -30,7 +43,11 @@ def _status_json(s: UseCaseStatus) -> dict[str, Any]:
 
 
 def productions(
-    db: Connection, allowed: set[str], store: Path, on: dt.date
+    db: Connection,
+    allowed: set[str],
+    store: Path,
+    on: dt.date,
+    cache: RegisterCache | None = None,
 ) -> list[dict[str, Any]]:
     """The caller's productions with counts by outcome and cleared."""
     rows = db.execute(select(schema.productions).order_by(schema.productions.c.id))
@@ -38,7 +55,7 @@ def productions(
     for row in rows:
         if row.id not in allowed:
             continue
-        states = queries.status(db, row.id, on, store)
+        states = _status(db, row.id, on, store, cache)
         outcomes = Counter(s.outcome for s in states)
         result.append(
             {
@@ -53,10 +70,12 @@ def productions(
     return result
 
 
-def use_cases(db: Connection, production: str, store: Path, on: dt.date) -> list[dict[str, Any]]:
+def use_cases(
+    db: Connection, production: str, store: Path, on: dt.date, cache: RegisterCache | None = None
+) -> list[dict[str, Any]]:
     reviews = _latest_reviews(db, production)
     out = []
-    for s in queries.status(db, production, on, store):
+    for s in _status(db, production, on, store, cache):
         item = _status_json(s)
         review = reviews.get(s.id)
         item["review"] = review if review and review["revision"] == s.revision else None
@@ -65,11 +84,16 @@ def use_cases(db: Connection, production: str, store: Path, on: dt.date) -> list
 
 
 def use_case(
-    db: Connection, production: str, uc_id: str, store: Path, on: dt.date
+    db: Connection,
+    production: str,
+    uc_id: str,
+    store: Path,
+    on: dt.date,
+    cache: RegisterCache | None = None,
 ) -> dict[str, Any] | None:
     """Everything about one use case: its content, decision with citations, obligations with
     evidence, reviews and history."""
-    states = {s.id: s for s in queries.status(db, production, on, store)}
+    states = {s.id: s for s in _status(db, production, on, store, cache)}
     state = states.get(uc_id)
     if state is None:
         return None
@@ -86,7 +110,7 @@ def use_case(
             "recorded_by": e.recorded_by,
             "revoked": e.revoked_at is not None,
         }
-        for e in queries.evidence(db, production)
+        for e in _evidence(db, production, cache)
         if uc_id in e.scope
     ]
     reviews = [
@@ -149,11 +173,13 @@ def use_case(
     }
 
 
-def queue(db: Connection, production: str, store: Path, on: dt.date) -> dict[str, list[Any]]:
+def queue(
+    db: Connection, production: str, store: Path, on: dt.date, cache: RegisterCache | None = None
+) -> dict[str, list[Any]]:
     """Use cases waiting for a reviewer (written approval open, no pending request or denial
     on the current revision) and those waiting for their contributor."""
     waiting_review, waiting_contributor = [], []
-    for item in use_cases(db, production, store, on):
+    for item in use_cases(db, production, store, on, cache):
         if "written-approval" not in item["open"]:
             continue
         review = item["review"]
@@ -166,7 +192,9 @@ def queue(db: Connection, production: str, store: Path, on: dt.date) -> dict[str
     return {"review": waiting_review, "contributor": waiting_contributor}
 
 
-def consents(db: Connection, production: str) -> list[dict[str, Any]]:
+def consents(
+    db: Connection, production: str, cache: RegisterCache | None = None
+) -> list[dict[str, Any]]:
     return [
         {
             "id": e.id,
@@ -178,7 +206,7 @@ def consents(db: Connection, production: str) -> list[dict[str, Any]]:
             "details": e.details,
             "revoked": e.revoked_at is not None,
         }
-        for e in queries.evidence(db, production)
+        for e in _evidence(db, production, cache)
         if e.kind == "talent-consent"
     ]
 

@@ -4,7 +4,7 @@ caller, and the checks every route makes."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from clearance.register.accounts import Accounts, Role
 from clearance.register.store import Register
+from clearance.web.cache import RegisterCache
 from clearance.web.security import Caller, LoginLimiter, caller, check_csrf, require
 
 
@@ -25,6 +26,7 @@ class Settings:
     edit: Path | None = None  # the locked cut, for cue-sheet downloads
     media: tuple[Path, ...] = ()
     rate: str | None = None
+    cache: RegisterCache = field(default_factory=RegisterCache)  # status per register state
 
 
 @dataclass
@@ -42,6 +44,10 @@ class Context:
 
     def member(self, production: str, role: Role = "contributor") -> None:
         require(self.who, production, role)
+
+    @property
+    def cache(self) -> RegisterCache:
+        return self.settings.cache
 
     @property
     def accounts(self) -> Accounts:

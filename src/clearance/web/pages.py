@@ -148,7 +148,7 @@ def logout(request: Request, ctx: Ctx) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
     with ctx.register.read(snapshot=True) as db:
-        found = data.productions(db, set(ctx.who.user.roles), ctx.store, ctx.on)
+        found = data.productions(db, set(ctx.who.user.roles), ctx.store, ctx.on, ctx.cache)
     return render(request, "dashboard.html.j2", ctx, productions=found)
 
 
@@ -158,7 +158,7 @@ def production_page(
 ) -> HTMLResponse:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        items = data.use_cases(db, production, ctx.store, ctx.on)
+        items = data.use_cases(db, production, ctx.store, ctx.on, ctx.cache)
     shown = [
         i
         for i in items
@@ -181,7 +181,7 @@ def production_page(
 def use_case_page(request: Request, production: str, uc_id: str, ctx: Ctx) -> HTMLResponse:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        found = data.use_case(db, production, uc_id, ctx.store, ctx.on)
+        found = data.use_case(db, production, uc_id, ctx.store, ctx.on, ctx.cache)
     if found is None:
         raise HTTPException(404, "no such use case")
     return render(
@@ -198,7 +198,7 @@ def use_case_page(request: Request, production: str, uc_id: str, ctx: Ctx) -> HT
 def queue_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        found = data.queue(db, production, ctx.store, ctx.on)
+        found = data.queue(db, production, ctx.store, ctx.on, ctx.cache)
     return render(
         request,
         "queue.html.j2",
@@ -213,7 +213,7 @@ def queue_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
 def consents_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        consents, tools = data.consents(db, production), data.tools(db, production)
+        consents, tools = data.consents(db, production, ctx.cache), data.tools(db, production)
     return render(
         request, "consents.html.j2", ctx, production=production, consents=consents, tools=tools
     )
