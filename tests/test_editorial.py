@@ -80,6 +80,15 @@ def test_drop_frame_skips_two_frame_numbers_each_minute_except_tenths() -> None:
     assert df.label == "29.97 DF" and ndf.label == "29.97 NDF"
 
 
+def test_timecodes_count_hours_past_a_day() -> None:
+    tb = Timebase(Fraction(24))
+    assert tb.timecode(25 * 3600 * 24) == "25:00:00:00"
+    assert tb.duration(25 * 3600 * 24 + 12) == "25:00:00:12"
+    df = Timebase(Fraction(30000, 1001), drop_frame=True)
+    assert df.timecode(df.frames("23:59:59;29") + 1) == "24:00:00;00"
+    assert df.timecode(107892 * 30 + df.frames("00:01:00;02")) == "30:01:00;02"
+
+
 def test_drop_frame_only_at_ntsc_thirty_and_sixty() -> None:
     with pytest.raises(ValueError, match="drop-frame"):
         Timebase(Fraction(25), drop_frame=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 
 import opentimelineio as otio
 
@@ -33,6 +34,14 @@ def exact_rate(rate: float | str) -> Fraction:
         if abs(float(value) - nominal) < 0.01:
             return exact
     return value
+
+
+@cache
+def _hour_frames(rate: Fraction, drop_frame: bool) -> int:
+    """Frames in one hour of timecode (107,892 at 29.97 DF)."""
+    text = "01:00:00;00" if drop_frame else "01:00:00:00"
+    value: float = otio.opentime.from_timecode(text, float(rate)).value
+    return round(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +73,18 @@ class Timebase:
         return round(self.rate)
 
     def timecode(self, frames: int) -> str:
-        """Frame count from 00:00:00:00 → SMPTE timecode (``;`` before frames when DF)."""
+        """Frame count from 00:00:00:00 → SMPTE timecode (``;`` before frames when DF). Hours
+        count on past 24 (a long edit's record times do not wrap round to 00)."""
         if frames < 0:
             return "-" + self.timecode(-frames)
-        time = otio.opentime.RationalTime(frames, self.fps)
-        return str(otio.opentime.to_timecode(time, self.fps, self.drop_frame))
+        hours, rest = divmod(frames, self._hour)  # an hour is whole frames, DF included
+        time = otio.opentime.RationalTime(rest, self.fps)
+        text = str(otio.opentime.to_timecode(time, self.fps, self.drop_frame))
+        return f"{hours:02d}{text[2:]}"
+
+    @property
+    def _hour(self) -> int:
+        return _hour_frames(self.rate, self.drop_frame)
 
     def frames(self, timecode: str) -> int:
         """SMPTE timecode → frame count (raises ``ValueError`` with what was expected)."""
@@ -80,9 +96,12 @@ class Timebase:
         return round(value)
 
     def duration(self, frames: int) -> str:
-        """A duration as timecode (drop-frame counting does not apply to lengths)."""
-        time = otio.opentime.RationalTime(frames, self.fps)
-        return str(otio.opentime.to_timecode(time, self.fps, False))
+        """A duration as timecode (drop-frame counting does not apply to lengths; hours count
+        on past 24)."""
+        hour = round(self.rate) * 3600
+        hours, rest = divmod(max(frames, 0), hour)
+        time = otio.opentime.RationalTime(rest, self.fps)
+        return f"{hours:02d}{str(otio.opentime.to_timecode(time, self.fps, False))[2:]}"
 
     def seconds(self, frames: int) -> float:
         return frames / self.fps
