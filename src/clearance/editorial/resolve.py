@@ -17,14 +17,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from clearance.editorial.events import Event
 from clearance.editorial.media import MediaIndex
-from clearance.manifest.errors import InputError, ManifestError
 
 
 class Rule(BaseModel):
@@ -81,17 +79,7 @@ def load_rules(path: Path) -> list[Rule]:
     """Read a rules file (YAML), with errors naming file, line and field."""
     from clearance.manifest.yamlsafe import load_document
 
-    document = load_document(path)
-    try:
-        return Rules.model_validate(document.data).rules
-    except ValidationError as exc:
-        errors = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            errors.append(
-                InputError(str(path), document.line_of(error["loc"]), where, error["msg"])
-            )
-        raise ManifestError(errors) from exc
+    return load_document(path).validate(Rules).rules
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.perf import gc_paused
@@ -54,6 +55,13 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def dotted(loc: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
 class Document:
     """Parsed data, and a way back to the line each value came from.
 
@@ -71,6 +79,20 @@ class Document:
         self.may_hold_control_characters = (
             text is None or bool(_RAW_CONTROL.search(text)) or "\\" in text
         )
+
+    def validate(self, model: type[M], where: Callable[[tuple[str | int, ...]], str] = dotted) -> M:
+        """``model`` from this document; every validation error at once, each with the line
+        it points at and ``where`` naming the field (exit code 2 upstream)."""
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            errors = [
+                InputError(
+                    self.path, self.line_of(tuple(e["loc"])), where(tuple(e["loc"])), e["msg"]
+                )
+                for e in exc.errors()
+            ]
+            raise ManifestError(errors) from exc
 
     def _tree(self) -> yaml.Node | None:
         if self._root is None and self._text is not None:

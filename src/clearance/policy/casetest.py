@@ -82,18 +82,7 @@ def load_cases(path: Path) -> CasesFile:
 
 
 def _load(path: Path, model: type[_Cases]) -> _Cases:
-    doc = load_document(path)
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ManifestError(
-            [
-                InputError(
-                    doc.path, doc.line_of(tuple(e["loc"])), ".".join(map(str, e["loc"])), e["msg"]
-                )
-                for e in exc.errors()
-            ]
-        ) from exc
+    return load_document(path).validate(model)
 
 
 def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.yamlsafe import Document, load_document
@@ -212,15 +212,7 @@ class Pack:
 def load_pack(path: Path) -> Pack:
     """Load and compile the pack at ``path``; raise ``ManifestError`` listing every problem."""
     doc = load_document(path)
-    try:
-        spec = PackSpec.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ManifestError(
-            [
-                InputError(doc.path, doc.line_of(tuple(e["loc"])), _where(doc, e["loc"]), e["msg"])
-                for e in exc.errors()
-            ]
-        ) from exc
+    spec = doc.validate(PackSpec, lambda loc: _where(doc, loc))
     errors: list[InputError] = []
     schema = SCHEMAS[spec.reads]
     seen: set[str] = set()

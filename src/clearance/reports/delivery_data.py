@@ -36,7 +36,7 @@ def gather(
     now: dt.datetime | None = None,
 ) -> DeliveryReport:
     statuses = queries.status(db, production, on, store)
-    rules = _fired_rules(db, production)
+    rules = fired_rules(db, production)
     use_cases = [
         UseCaseReport(
             id=s.id,
@@ -87,12 +87,12 @@ def gather(
         packs=packs,
         use_cases=use_cases,
         evidence=evidence,
-        scan=_latest_scan(db, production),
+        scan=latest_scan(db, production),
         cuesheet=cuesheet,
     )
 
 
-def _fired_rules(db: Connection, production: str) -> dict[tuple[str, int, str], list[Any]]:
+def fired_rules(db: Connection, production: str) -> dict[tuple[str, int, str], list[Any]]:
     """(use case, revision, packs) → the rules its decision fired."""
     uc, dec = schema.use_cases, schema.decisions
     rows = db.execute(
@@ -119,7 +119,7 @@ def _citation(rule: dict[str, Any]) -> Citation:
     )
 
 
-def _latest_scan(db: Connection, production: str) -> ScanInfo | None:
+def latest_scan(db: Connection, production: str) -> ScanInfo | None:
     scans, files = schema.scans, schema.scan_files
     row = db.execute(
         select(scans)

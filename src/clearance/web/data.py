@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from clearance.register import queries, schema
 from clearance.register.status import EvidenceView, UseCaseStatus
-from clearance.reports.delivery_data import _fired_rules, _latest_scan
+from clearance.reports.delivery_data import fired_rules, latest_scan
 from clearance.web.cache import RegisterCache
 
 
@@ -98,7 +98,7 @@ def use_case(
     if state is None:
         return None
     body = queries.use_case_bodies(db, production, [uc_id]).get(uc_id, {})
-    rules = _fired_rules(db, production).get((uc_id, state.revision, state.packs), [])
+    rules = fired_rules(db, production).get((uc_id, state.revision, state.packs), [])
     evidence = [
         {
             "id": e.id,
@@ -245,7 +245,7 @@ def scans(db: Connection, production: str) -> dict[str, Any]:
             .limit(50)
         )
     ]
-    latest = _latest_scan(db, production)
+    latest = latest_scan(db, production)
     return {"scans": history, "latest": latest.model_dump(mode="json") if latest else None}
 
 

@@ -120,8 +120,9 @@ def declare(
 ) -> dict[str, Any]:
     """Decide and record a new use case (a partial import: other use cases are untouched)."""
     intake = session(ctx, production, answers)
-    if intake.next_question() is not None:
-        raise HTTPException(422, f"not finished: answer {intake.next_question().fact}")  # type: ignore[union-attr]
+    pending = intake.next_question()
+    if pending is not None:
+        raise HTTPException(422, f"not finished: answer {pending.fact}")
     try:
         use_case = intake.use_case(uc_id, title, description)
     except IntakeError as exc:
@@ -135,8 +136,7 @@ def declare(
         ).first()
     if known is not None:
         raise HTTPException(409, f"use case {uc_id} already exists in {production}")
-    base = production_manifest(ctx, production)
-    manifest = base.model_copy(update={"use_cases": [use_case]})
+    manifest = intake.manifest.model_copy(update={"use_cases": [use_case]})
     try:
         manifest = Manifest.model_validate(manifest.model_dump(mode="json"))
         engine = Engine([resolve(p) for p in manifest.production.policies])

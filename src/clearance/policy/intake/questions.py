@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined
 
 from clearance.manifest.errors import InputError, ManifestError
@@ -138,15 +138,7 @@ def load_questions(
     a question an error: the intake could never settle a rule that reads it.
     """
     doc = load_document(path)
-    try:
-        spec = QuestionsFile.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ManifestError(
-            [
-                InputError(doc.path, doc.line_of(tuple(e["loc"])), _where(doc, e["loc"]), e["msg"])
-                for e in exc.errors()
-            ]
-        ) from exc
+    spec = doc.validate(QuestionsFile, lambda loc: _where(doc, loc))
     errors: list[InputError] = []
 
     def error(loc: tuple[str | int, ...], question: str, message: str) -> None:
