@@ -76,7 +76,7 @@ def append(connection: Connection, actor: str, events: list[Event]) -> None:
 #: Columns added by a later migration, with the value existing rows received. A column at
 #: that value is left out of a row's digest, so a migration that adds a column does not make
 #: every older row look edited.
-ADDED_COLUMNS: dict[str, Any] = {"withdrawn": False}
+ADDED_COLUMNS: dict[str, Any] = {"withdrawn": False, "source": None, "credential": None}
 
 
 def row_digest(row: Row[Any] | dict[str, Any]) -> str:
@@ -110,6 +110,7 @@ def _subjects(connection: Connection) -> Iterator[tuple[str, str]]:
         (schema.assets, lambda r: f"asset:{r.production_id}/{r.sha256}"),
         (schema.scans, lambda r: f"scan:{r.id}"),
         (schema.scan_files, lambda r: f"scan-file:{r.scan_id}/{r.path}"),
+        (schema.cuts, lambda r: f"cut:{r.production_id}/{r.name}"),
         (schema.users, lambda r: f"user:{r.id}"),
         (schema.memberships, lambda r: f"membership:{r.production_id}/{r.user_id}"),
         (schema.api_tokens, lambda r: f"api-token:{r.id}"),

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -42,6 +43,9 @@ use_cases = Table(
     Column("content_sha256", String(64), nullable=False),
     # Left out of the latest manifest: history kept, no longer in status or findings.
     Column("withdrawn", Boolean, nullable=False, server_default=false()),
+    # Where it was declared: "manifest:<name>" (an import of that manifest; only a later
+    # import of the same manifest withdraws it), "web" (the web app), or NULL (before 0006).
+    Column("source", Text),
     UniqueConstraint("production_id", "uc_id", name="uq_use_case"),
 )
 
@@ -164,6 +168,22 @@ scan_files = Table(
     Column("verdict", String(40), nullable=False),
     Column("findings", Text, nullable=False),
     Column("uc_id", String(100)),
+    # The file's C2PA credential state (valid, valid-untrusted, invalid: CODE, expired, …).
+    Column("credential", String(80)),
+)
+
+# A locked cut registered to a production (clearance cut add): the edit, its media roots and
+# how to read it (rate, drop-frame, start, naming rules, sequence) as canonical JSON.
+cuts = Table(
+    "cuts",
+    metadata,
+    Column("production_id", String(100), ForeignKey("productions.id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("edit", Text, nullable=False),
+    Column("media", Text, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", String(40), nullable=False),
 )
 
 # -- people and reviews (the web app) ----------------------------------------------------------
@@ -235,3 +255,15 @@ reviews = Table(
     Column("created_at", String(40), nullable=False),
 )
 Index("ix_reviews_use_case", reviews.c.production_id, reviews.c.uc_id)
+
+# A failed sign-in (client address, username, time.time()): the login limit reads these, so
+# every server process counts the same ones. Not audited; pruned as it is read.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(100), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("at", Float, nullable=False),
+)
+Index("ix_login_failures_client", login_failures.c.client, login_failures.c.at)

@@ -29,6 +29,7 @@ TABLES: list[Table] = [
     schema.assets,
     schema.scans,
     schema.scan_files,
+    schema.cuts,
     schema.users,
     schema.memberships,
     schema.api_tokens,
