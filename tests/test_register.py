@@ -224,18 +224,18 @@ def test_schema_revision_constant_is_alembic_head() -> None:
 
 
 def test_use_cases_left_out_of_the_manifest_are_withdrawn(workspace: Path, cli: Cli) -> None:
-    both = workspace / "both.yaml"
-    both.write_text(CONSENT_CASE)
-    one = workspace / "one.yaml"
-    one.write_text(MINIMAL)
-    cli("import", both)
+    manifest = workspace / "manifest.yaml"
+    manifest.write_text(CONSENT_CASE)
+    cli("import", manifest)
     assert cli("report-use", "UC-1", "--contact", "x").code == 0
-    run = cli("import", one)
+    manifest.write_text(MINIMAL)
+    run = cli("import", manifest)
     assert "Withdrawn" in run.stdout and "UC-2" in run.stdout
     assert set(status_of(cli)) == {"UC-1"}
     assert cli("status").code == 0  # the only remaining use case is cleared
-    assert "nothing written" in cli("import", one).stdout
-    cli("import", both)
+    assert "nothing written" in cli("import", manifest).stdout
+    manifest.write_text(CONSENT_CASE)
+    cli("import", manifest)
     assert set(status_of(cli)) == {"UC-1", "UC-2"}
     assert cli("audit", "verify").code == 0
     actions = [
@@ -243,6 +243,50 @@ def test_use_cases_left_out_of_the_manifest_are_withdrawn(workspace: Path, cli: 
         for e in json.loads(cli("audit", "log", "--subject", "UC-2", "--format", "json").stdout)
     ]
     assert "use-case.withdraw" in actions and "use-case.return" in actions
+
+
+def test_an_import_never_withdraws_what_another_manifest_or_the_web_declared(
+    workspace: Path, cli: Cli
+) -> None:
+    """Regression (issue 10): importing the unchanged manifest withdrew a use case declared
+    in the web app. Only the manifest that brought a use case in may withdraw it."""
+    from clearance.policy import Engine, resolve
+    from clearance.register.access import open_register
+
+    main = workspace / "manifest.yaml"
+    main.write_text(MINIMAL)
+    assert cli("import", main).code == 0
+    web_case = load_manifest_text(workspace, CONSENT_CASE)
+    web_only = web_case.model_copy(
+        update={"use_cases": [u for u in web_case.use_cases if u.id == "UC-2"]}
+    )
+    with open_register("web user") as (register, _ws):
+        engine = Engine([resolve(p) for p in web_only.production.policies])
+        register.import_manifest(web_only, engine, partial=True)
+    run = cli("import", main)
+    assert "Withdrawn" not in run.stdout and "Kept" in run.stdout and "UC-2" in run.stdout
+    assert "nothing written" in run.stdout
+    assert set(status_of(cli)) == {"UC-1", "UC-2"}
+    # A second manifest (a vendor's) keeps its own use cases and leaves the others alone.
+    vendor = workspace / "vendor.yaml"
+    vendor.write_text(CONSENT_CASE.replace("UC-1", "UC-9").replace("UC-2", "UC-8"))
+    assert cli("import", vendor).code in (0, 1)
+    vendor.write_text(MINIMAL.replace("UC-1", "UC-9"))
+    run = cli("import", vendor)
+    assert "Withdrawn" in run.stdout and "UC-8" in run.stdout
+    assert set(status_of(cli)) == {"UC-1", "UC-2", "UC-9"}
+    assert cli("audit", "verify").code == 0
+
+
+def load_manifest_text(folder: Path, text: str) -> Any:
+    from clearance.manifest.loader import load_manifest
+
+    path = folder / "in-memory.yaml"
+    path.write_text(text)
+    try:
+        return load_manifest(path)
+    finally:
+        path.unlink()
 
 
 def test_a_populated_register_migrates_down_and_up(
@@ -264,3 +308,74 @@ def test_a_populated_register_migrates_down_and_up(
         engine.dispose()
     assert status_of(cli) == before
     assert cli("audit", "verify").code == 0
+
+
+def test_manifest_export_writes_the_register_back_as_a_valid_manifest(
+    workspace: Path, cli: Cli
+) -> None:
+    """Web-declared and imported use cases come back as one manifest that imports with no
+    new revision, so the file and the app agree (issue 10)."""
+    import yaml
+
+    from clearance.manifest.loader import load_manifest
+    from clearance.manifest.models import Manifest
+    from clearance.policy import Engine, resolve
+    from clearance.register.access import open_register
+    from clearance.register.manifest_export import production_manifest
+
+    assert cli("import", EXAMPLE).code in (0, 1)
+    extra = load_manifest_text(workspace, CONSENT_CASE)
+    with open_register("web user") as (register, _ws):
+        with register.read() as conn:  # as the web intake does: the production's context
+            data = production_manifest(conn, "neon-harbor-s1", use_cases=False)
+        data["tools"].append(extra.tools[0].model_dump(mode="json"))
+        data["talent"].append(extra.talent[0].model_dump(mode="json"))
+        data["use_cases"] = [extra.use_cases[1].model_dump(mode="json")]
+        web_only = Manifest.model_validate(data)
+        register.import_manifest(
+            web_only, Engine([resolve(p) for p in web_only.production.policies]), partial=True
+        )
+    out = workspace / "exported.yaml"
+    run = cli("manifest", "export", "-o", out)
+    assert run.code == 0, run.stderr
+    manifest = load_manifest(out)
+    original = load_manifest(EXAMPLE)
+    assert [u.id for u in manifest.use_cases] == [u.id for u in original.use_cases] + ["UC-2"]
+    assert manifest.production.policies == original.production.policies
+    assert manifest.production.title == original.production.title
+    assert {t.id for t in manifest.tools} >= {t.id for t in original.tools if any(
+        t.id in u.tools for u in original.use_cases)}  # fmt: skip
+    assert manifest.use_cases[0] == original.use_cases[0]
+    run = cli("import", out)
+    assert "0 new, 0 revised" in run.stdout and "Withdrawn" not in run.stdout
+    assert "UC-2" in run.stdout  # now recorded as this manifest's
+    as_json = cli("manifest", "export", "--format", "json")
+    assert as_json.code == 0
+    assert json.loads(as_json.stdout)["use_cases"][-1]["id"] == "UC-2"
+    assert yaml.safe_load(out.read_text())["version"] == 1
+    assert cli("audit", "verify").code == 0
+
+
+def test_every_command_asks_which_production_when_the_register_holds_several(
+    workspace: Path, cli: Cli, tmp_path: Path
+) -> None:
+    """One picker for every command: several productions and no --production is exit 2
+    (a scan used as a CI gate no longer reconciles nothing and passes)."""
+    assert cli("import", EXAMPLE).code in (0, 1)
+    second = workspace / "second.yaml"
+    second.write_text(MINIMAL)
+    assert cli("import", second).code in (0, 1)
+    deliverables = tmp_path / "deliverables"
+    deliverables.mkdir()
+    (deliverables / "note.txt").write_text("plain")
+    for args in (
+        ("status",),
+        ("scan", str(deliverables)),
+        ("manifest", "export"),
+        ("report-use", "UC-1", "--contact", "x"),
+    ):
+        run = cli(*args)
+        assert run.code == 2, args
+        assert "--production" in run.stderr and "neon-harbor-s1" in run.stderr, args
+    assert cli("status", "--production", "test-prod").code in (0, 1)
+    assert cli("scan", str(deliverables), "--production", "test-prod").code == 0

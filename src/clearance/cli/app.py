@@ -37,6 +37,11 @@ audit_app = typer.Typer(help="Verify and read the audit trail.", no_args_is_help
 app.add_typer(audit_app, name="audit")
 asset_app = typer.Typer(help="Register files as outputs of use cases.", no_args_is_help=True)
 app.add_typer(asset_app, name="asset")
+manifest_app = typer.Typer(
+    help="Write the register's use cases back as a manifest.", no_args_is_help=True
+)
+app.add_typer(manifest_app, name="manifest")
+
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)

@@ -6,17 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from clearance.cli.app import EXIT_OK, EXIT_OPEN, app, input_errors, stderr, stdout
+from clearance.cli.files import check_writable, write_atomically
 from clearance.cli.scan import cache_path, progress_bar
 from clearance.manifest.errors import InputError, ManifestError
 
@@ -118,13 +119,13 @@ def cuesheet(
     with input_errors():
         fmt = _format(output, output_format)
         if output is not None:
-            _check_writable(output)
+            check_writable(output)
         sheet = _build_cuesheet(
             edit, media, production, (rate, drop_frame, start), rules, jobs, no_cache
         )
     if output is not None:
         with input_errors():
-            _write_atomically(output, lambda f: writers.write(sheet, f, fmt))
+            write_atomically(output, lambda f: writers.write(sheet, f, fmt))
         stderr.print(f"Cue sheet written to {output} ({len(sheet.rows)} GenAI events).")
     elif fmt == "table":
         _render(sheet)
@@ -221,52 +222,13 @@ def _register_facts(production: str | None, on: dt.date) -> Iterator[RegisterFac
         yield None
         return
     from clearance.editorial.cuesheet import register_facts
-    from clearance.register import queries
-    from clearance.register.access import open_register
+    from clearance.register.access import open_register, pick_production
 
-    with open_register(None) as (register, _ws), register.read() as conn:
-        prod = _one_production(queries.productions(conn), production)
-        facts = register_facts(conn, prod, register.store, on)
+    with open_register(None) as (register, _ws):
+        prod = pick_production(register, production)
+        with register.read() as conn:
+            facts = register_facts(conn, prod, register.store, on)
     yield facts
-
-
-def _one_production(known: list[str], given: str | None) -> str:
-    if given is not None:
-        if given not in known:
-            problem = (
-                f"no production {given!r} in the register (have: {', '.join(known) or 'none'})"
-            )
-            raise ManifestError([InputError("--production", None, "", problem)])
-        return given
-    if len(known) != 1:
-        problem = (
-            f"the register holds {len(known)} productions ({', '.join(known) or 'none'}): "
-            "say which with --production"
-        )
-        raise ManifestError([InputError("--production", None, "", problem)])
-    return known[0]
-
-
-def _check_writable(path: Path) -> None:
-    """Refuse an output that cannot be written before any work is done."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ManifestError([InputError(str(path), None, "", f"no such folder: {folder}")])
-    if not os.access(folder, os.W_OK) or path.is_dir():
-        raise ManifestError([InputError(str(path), None, "", "cannot write here")])
-
-
-def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write through a temporary file beside ``path`` and rename: never a half-written file."""
-    temporary = path.with_name(f".{path.name}.part")
-    try:
-        with temporary.open("wb") as f:
-            write(f)
-        temporary.replace(path)
-    except OSError as exc:
-        raise ManifestError([InputError(str(path), None, "", exc.strerror or str(exc))]) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _render(sheet: CueSheet) -> None:
@@ -387,12 +349,12 @@ def report(
         except OSError as exc:
             problem = exc.strerror or str(exc)
             raise ManifestError([InputError(str(output), None, "", problem)]) from exc
-        _write_atomically(target, lambda f: f.write(html.encode("utf-8")))
+        write_atomically(target, lambda f: f.write(html.encode("utf-8")))
     stdout.print(f"Report written to {target}")
     if browser is not None:
         printed = target.with_suffix(".pdf")
         try:
-            _write_atomically(printed, lambda f: print_pdf(target, Path(f.name), browser))
+            write_atomically(printed, lambda f: print_pdf(target, Path(f.name), browser))
         except RuntimeError as exc:
             stderr.print(f"[bold red]error:[/] the PDF could not be printed: {exc}")
             raise typer.Exit(EXIT_PRINT) from exc

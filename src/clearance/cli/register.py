@@ -25,6 +25,7 @@ from clearance.cli.app import (
     audit_app,
     consent_app,
     input_errors,
+    manifest_app,
     stderr,
     stdout,
 )
@@ -97,31 +98,9 @@ def _opened(actor: str | None = None) -> Iterator[tuple[Register, workspace.Work
 
 
 def _production(register: Register, given: str | None) -> str:
-    from clearance.register import queries
+    from clearance.register.access import pick_production
 
-    with register.read() as conn:
-        known = queries.productions(conn)
-    if given:
-        if given not in known:
-            raise ManifestError(
-                [
-                    InputError(
-                        "--production",
-                        None,
-                        "",
-                        f"no production {given!r} (have: {', '.join(known) or 'none'})",
-                    )
-                ]
-            )
-        return given
-    if len(known) == 1:
-        return known[0]
-    problem = (
-        "the register is empty: run `clearance import MANIFEST`"
-        if not known
-        else f"several productions ({', '.join(known)}): pass --production"
-    )
-    raise ManifestError([InputError("--production", None, "", problem)])
+    return pick_production(register, given)
 
 
 def _day(value: str | None, option: str) -> dt.date:
@@ -172,6 +151,10 @@ def import_(
     """Record a manifest's use cases and decisions. Idempotent: a changed use case gets a new
     revision, a new pack version a new decision, and an unchanged manifest writes nothing.
 
+    The register is the source of truth: use cases this manifest (by its file name) brought
+    in and no longer lists are withdrawn; use cases declared in the web app or in another
+    manifest are kept. Write the register back as a manifest with `clearance manifest export`.
+
     Example: clearance import examples/neon-harbor/manifest.yaml
     """
     with _opened(actor) as (register, _ws), input_errors():
@@ -183,8 +166,12 @@ def import_(
             f"Recording {len(manifest.use_cases)} use cases of {manifest.production.id}…",
             highlight=False,
         )
+        from clearance.register.importer import manifest_source
+
         with gc_paused():
-            summary = register.import_manifest(manifest, engine)
+            summary = register.import_manifest(
+                manifest, engine, source=manifest_source(manifest_path.name)
+            )
     stdout.print(
         f"{summary.production}: {summary.created} new, {summary.revised} revised, "
         f"{summary.unchanged} unchanged use cases; {summary.decisions} decisions recorded"
@@ -192,8 +179,24 @@ def import_(
     )
     if summary.absent:
         stdout.print(
-            "[yellow]Withdrawn (in the register, not in this manifest; history kept):[/] "
-            + ", ".join(summary.absent)
+            "[yellow]Withdrawn (this manifest brought them in and no longer lists them; "
+            "history kept):[/] " + ", ".join(summary.absent)
+        )
+    if summary.kept:
+        stdout.print(
+            "Kept (declared in the web app or another manifest, not listed here): "
+            + ", ".join(summary.kept),
+            highlight=False,
+        )
+    if summary.stale:
+        stdout.print(
+            "[yellow]Not changed (edited in the web app since; this manifest holds an older "
+            "revision — `clearance manifest export` writes the current one):[/] "
+            + ", ".join(summary.stale)
+        )
+    if summary.claimed:
+        stdout.print(
+            "Now recorded as this manifest's: " + ", ".join(summary.claimed), highlight=False
         )
 
 
@@ -537,3 +540,61 @@ def restore(
         f"Restored from {source}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
         highlight=False,
     )
+
+
+class ManifestFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
+
+@manifest_app.command("export")
+def manifest_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (.yaml, .yml or .json).")
+    ] = None,
+    output_format: Annotated[
+        ManifestFormat | None, typer.Option("--format", "-f", help="Default: from the suffix.")
+    ] = None,
+    production: ProductionOpt = None,
+) -> None:
+    """Write the production's current use cases — imported from any manifest or declared in
+    the web app — as one valid manifest (tools, talent and policies included), so the file
+    and the register agree again. Withdrawn use cases are left out.
+
+    Example: clearance manifest export -o manifest.yaml && clearance import manifest.yaml
+    """
+    from clearance.cli.files import check_writable, write_atomically
+    from clearance.register.manifest_export import production_manifest
+
+    with _opened() as (register, _ws), input_errors():
+        if output is not None:
+            check_writable(output)
+        prod = _production(register, production)
+        with register.read(snapshot=True) as conn:
+            data = production_manifest(conn, prod)
+        fmt = output_format or (
+            ManifestFormat.json
+            if output is not None and output.suffix.lower() == ".json"
+            else ManifestFormat.yaml
+        )
+        text = _manifest_text(data, fmt, prod)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_atomically(output, lambda f: f.write(text.encode()))
+    if output is not None:
+        count = len(data["use_cases"])
+        stderr.print(f"Wrote {count} use cases of {prod} to {output}.", highlight=False)
+
+
+def _manifest_text(data: dict[str, Any], fmt: ManifestFormat, production: str) -> str:
+    if fmt is ManifestFormat.json:
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    import yaml
+
+    header = (
+        f"# {production}: written by `clearance manifest export` from the register on "
+        f"{dt.date.today().isoformat()}.\n"
+    )
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return header + body

@@ -160,21 +160,20 @@ def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> I
         yield None
         return
     from clearance.register import queries
-    from clearance.register.access import open_register
+    from clearance.register.access import choose_production, open_register
 
     with input_errors(), open_register(actor) as (register, _ws):
         with register.read() as conn:
             known = queries.productions(conn)
-            prod = production or (known[0] if len(known) == 1 else None)
-            if production is not None and production not in known:
-                problem = f"no production {production!r} in the register"
-                raise ManifestError([InputError("--production", None, "", problem)])
-            assets = (
-                queries.asset_facts(conn, prod, register.store, dt.date.today()) if prod else {}
-            )
+        # An empty register has nothing to reconcile with; several productions and no
+        # --production is ambiguous and refused (exit 2), never a scan that checks nothing.
+        prod = choose_production(known, production) if known or production else None
         if prod is None:
+            stderr.print("[dim]The register holds no production: files are not reconciled.[/]")
             yield None
             return
+        with register.read() as conn:
+            assets = queries.asset_facts(conn, prod, register.store, dt.date.today())
         scanner.deliverables = resolve("deliverables")
         scanner.assets = assets.get
         yield (register, prod)

@@ -34,6 +34,34 @@ def open_register(actor: str | None = None) -> Iterator[tuple[Register, workspac
         engine.dispose()
 
 
+def choose_production(known: list[str], given: str | None) -> str:
+    """Which production a command or request means: ``given`` (it must exist), else the
+    register's only one. Several and none given is ambiguous: the caller must say which
+    (``--production``) — never a guess, never a silent skip. Raises ``ManifestError``."""
+    if given is not None:
+        if given not in known:
+            problem = (
+                f"no production {given!r} in the register (have: {', '.join(known) or 'none'})"
+            )
+            raise ManifestError([InputError("--production", None, "", problem)])
+        return given
+    if len(known) == 1:
+        return known[0]
+    problem = (
+        "the register is empty: run `clearance import MANIFEST`"
+        if not known
+        else f"the register holds {len(known)} productions ({', '.join(known)}): "
+        "say which with --production"
+    )
+    raise ManifestError([InputError("--production", None, "", problem)])
+
+
+def pick_production(register: Register, given: str | None) -> str:
+    """``choose_production`` over the productions ``register`` holds."""
+    with register.read() as conn:
+        return choose_production(queries.productions(conn), given)
+
+
 def evidence_from_register(
     production: str, use_register: bool, on: str | None
 ) -> Callable[[UseCase, tuple[str, ...]], set[str]] | None:

@@ -76,14 +76,19 @@ def append(connection: Connection, actor: str, events: list[Event]) -> None:
 #: Columns added by a later migration, with the value existing rows received. A column at
 #: that value is left out of a row's digest, so a migration that adds a column does not make
 #: every older row look edited.
-ADDED_COLUMNS: dict[str, Any] = {"withdrawn": False, "source": None, "credential": None}
+ADDED_COLUMNS: dict[str, Any] = {"withdrawn": False, "credential": None}
+# Bookkeeping left out of row digests: where a use case was declared decides only which
+# import may withdraw it (and every change of it is an audited event of its own); keeping it
+# out lets a register migrate down and up without its rows looking edited.
+UNDIGESTED = ("pk", "source")
 
 
 def row_digest(row: Row[Any] | dict[str, Any]) -> str:
     """Digest of a row's content; the surrogate ``pk`` is left out (assigned on insert), and so
     are columns added later while they hold the value they were added with."""
     data = dict(row._mapping) if isinstance(row, Row) else dict(row)
-    data.pop("pk", None)
+    for column in UNDIGESTED:
+        data.pop(column, None)
     for column, initial in ADDED_COLUMNS.items():
         if column in data and data[column] == initial:
             del data[column]

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from clearance.manifest.models import Manifest
@@ -26,6 +26,14 @@ from clearance.register.canonical import canonical
 UC, REV, DEC = schema.use_cases, schema.revisions, schema.decisions
 
 
+WEB = "web"  # the source of use cases declared (or last edited) in the web app
+
+
+def manifest_source(name: str) -> str:
+    """The source recorded for use cases a manifest file named ``name`` brings in."""
+    return f"manifest:{name}"
+
+
 @dataclass
 class ImportSummary:
     production: str
@@ -34,11 +42,20 @@ class ImportSummary:
     unchanged: int = 0
     decisions: int = 0
     withdrawn_or_returned: int = 0
-    absent: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # withdrawn by this import
+    kept: list[str] = field(default_factory=list)  # not listed, but declared elsewhere
+    stale: list[str] = field(default_factory=list)  # the manifest holds an older revision
+    claimed: list[str] = field(default_factory=list)  # declared elsewhere, now this manifest's
 
     @property
     def wrote(self) -> bool:
-        return bool(self.created or self.revised or self.decisions or self.withdrawn_or_returned)
+        return bool(
+            self.created
+            or self.revised
+            or self.decisions
+            or self.withdrawn_or_returned
+            or self.claimed
+        )
 
 
 @dataclass
@@ -55,11 +72,27 @@ def packs_key(packs: list[dict[str, str]]) -> str:
 
 
 def import_manifest(
-    db: Connection, actor: str, manifest: Manifest, engine: Engine, partial: bool = False
+    db: Connection,
+    actor: str,
+    manifest: Manifest,
+    engine: Engine,
+    partial: bool = False,
+    source: str | None = None,
 ) -> ImportSummary:
-    """Record ``manifest``; with ``partial`` (a use case declared in the web app) use cases
-    the manifest does not list are left as they are rather than withdrawn."""
+    """Record ``manifest``'s use cases, new revisions of changed ones and new decisions.
+
+    The register, not any one file, is the source of truth for a production's use cases, so
+    each use case remembers where it was declared (``source``). A full import of the
+    manifest named by ``source`` withdraws only the use cases that an earlier import of that
+    same manifest brought in (or whose source predates sources); use cases declared in the
+    web app or in another manifest are kept. With ``partial`` (the web app: a use case
+    declared or edited there) nothing is withdrawn and the listed use cases become ``web``'s.
+    A use case last edited in the web app whose manifest entry matches one of its *older*
+    revisions is left alone (the file is stale: ``clearance manifest export`` brings it up
+    to date) rather than reverted.
+    """
     production = manifest.production.id
+    source = WEB if partial else (source or manifest_source(production))
     summary = ImportSummary(production)
     packs = [to_jsonable(p) for p in engine.refs()]
     key = packs_key(packs)
@@ -77,55 +110,75 @@ def import_manifest(
         _Plan(decision, body, hashlib.sha256(body.encode()).hexdigest(), existing.get(decision.id))
         for decision, body in zip(engine.decide_all(manifest), _bodies(manifest), strict=True)
     ]
-    summary.absent = [] if partial else sorted(set(existing) - {p.decision.id for p in plans})
-    listed = (
-        existing
-        if not partial
-        else {k: v for k, v in existing.items() if k in manifest_ids(manifest)}
+    if not partial:
+        older = _older_revisions(
+            db, [p.old.pk for p in plans if p.old is not None and p.old.source == WEB]
+        )
+        kept_plans = []
+        for plan in plans:
+            if plan.old is not None and plan.sha in older.get(plan.old.pk, set()):
+                summary.stale.append(plan.decision.id)
+            else:
+                kept_plans.append(plan)
+        plans = kept_plans
+        listed = {p.decision.id for p in plans} | set(summary.stale)
+        for uc_id, current in sorted(existing.items()):
+            if uc_id in listed or current.withdrawn:
+                continue
+            if current.source in (None, source):
+                summary.absent.append(uc_id)
+            else:
+                summary.kept.append(uc_id)
+        for uc_id in summary.absent:
+            events.append(
+                _change(db, production, existing[uc_id], "use-case.withdraw", withdrawn=True)
+            )
+            summary.withdrawn_or_returned += 1
+    created = _insert_new_use_cases(
+        db, production, [p for p in plans if p.old is None], existing, source
     )
-    moved = _mark_withdrawn(db, production, listed, set(summary.absent))
-    summary.withdrawn_or_returned = len(moved)
-    events += moved
-    created = _insert_new_use_cases(db, production, [p for p in plans if p.old is None], existing)
 
     now = audit.now()
-    revisions, decisions, updates = [], [], []
+    revisions: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
     for plan in plans:
         subject = f"{production}/{plan.decision.id}"
         if plan.old is None:
-            row = created[plan.decision.id]
-            pk, revision = row.pk, 1
+            fresh = created[plan.decision.id]
+            pk, revision = fresh.pk, 1
             events.append(
-                Event("use-case.create", f"use-case:{subject}", production, None, row_digest(row))
+                Event("use-case.create", f"use-case:{subject}", production, None, row_digest(fresh))
             )
             summary.created += 1
-        elif plan.old.content_sha256 != plan.sha:
-            pk, revision = plan.old.pk, plan.old.revision + 1
-            change = {
-                "revision": revision,
-                "content_sha256": plan.sha,
-                "title": plan.decision.title,
-            }
-            updates.append({"b_pk": pk, **change})
-            base = {**plan.old._mapping, "withdrawn": False}  # present in this manifest
-            after = row_digest({**base, **change})
-            events.append(
-                Event(
-                    "use-case.revise",
-                    f"use-case:{subject}",
-                    production,
-                    row_digest(base),
-                    after,
-                )
-            )
-            summary.revised += 1
         else:
             pk, revision = plan.old.pk, plan.old.revision
-            if (pk, revision) in decided:
+            state = dict(plan.old._mapping)
+            if state["withdrawn"]:
+                events.append(_change(db, production, state, "use-case.return", withdrawn=False))
+                state["withdrawn"] = False
+                summary.withdrawn_or_returned += 1
+            if plan.old.content_sha256 != plan.sha:
+                revision += 1
+                change = {
+                    "revision": revision,
+                    "content_sha256": plan.sha,
+                    "title": plan.decision.title,
+                }
+                if state["source"] != source:
+                    change["source"] = source
+                    summary.claimed.append(plan.decision.id)
+                events.append(_change(db, production, state, "use-case.revise", **change))
+                state.update(change)
+                summary.revised += 1
+            elif state["source"] != source:
+                events.append(_change(db, production, state, "use-case.claim", source=source))
+                state["source"] = source
+                summary.claimed.append(plan.decision.id)
+            if plan.old.content_sha256 == plan.sha and (pk, revision) in decided:
                 summary.unchanged += 1
                 continue
         if plan.old is None or plan.old.content_sha256 != plan.sha:
-            row = {
+            row: dict[str, Any] = {
                 "use_case_pk": pk,
                 "revision": revision,
                 "content_sha256": plan.sha,
@@ -164,9 +217,6 @@ def import_manifest(
             )
         )
         summary.decisions += 1
-    if updates:
-        values: dict[str, Any] = {c: bindparam(c) for c in ("revision", "content_sha256", "title")}
-        db.execute(update(UC).where(UC.c.pk == bindparam("b_pk")).values(**values), updates)
     if revisions:
         db.execute(insert(REV), revisions)
     if decisions:
@@ -179,22 +229,27 @@ def manifest_ids(manifest: Manifest) -> set[str]:
     return {uc.id for uc in manifest.use_cases}
 
 
-def _mark_withdrawn(
-    db: Connection, production: str, existing: dict[str, Any], absent: set[str]
-) -> list[Event]:
-    """Flag use cases that left the manifest as withdrawn, and those that came back as not;
-    each change is an audited revision of the use case row."""
-    events = []
-    for uc_id, row in existing.items():
-        withdrawn = uc_id in absent
-        if bool(row.withdrawn) == withdrawn:
-            continue
-        db.execute(update(UC).where(UC.c.pk == row.pk).values(withdrawn=withdrawn))
-        after = row_digest({**row._mapping, "withdrawn": withdrawn})
-        action = "use-case.withdraw" if withdrawn else "use-case.return"
-        subject = f"use-case:{production}/{uc_id}"
-        events.append(Event(action, subject, production, row_digest(row), after))
-    return events
+def _change(db: Connection, production: str, row: Any, action: str, **values: Any) -> Event:
+    """Update one use case row and return the audit event of the change."""
+    before = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+    db.execute(update(UC).where(UC.c.pk == before["pk"]).values(**values))
+    after = {**before, **values}
+    subject = f"use-case:{production}/{before['uc_id']}"
+    return Event(action, subject, production, row_digest(before), row_digest(after))
+
+
+def _older_revisions(db: Connection, pks: list[int]) -> dict[int, set[str]]:
+    """use case pk → content digests of its revisions before the current one."""
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(pks), 500):
+        rows = db.execute(
+            select(REV.c.use_case_pk, REV.c.content_sha256)
+            .join(UC, UC.c.pk == REV.c.use_case_pk)
+            .where(REV.c.use_case_pk.in_(pks[start : start + 500]), REV.c.revision < UC.c.revision)
+        )
+        for row in rows:
+            found.setdefault(row.use_case_pk, set()).add(row.content_sha256)
+    return found
 
 
 def _bodies(manifest: Manifest) -> list[str]:
@@ -230,7 +285,7 @@ def _ensure_production(db: Connection, manifest: Manifest) -> list[Event]:
 
 
 def _insert_new_use_cases(
-    db: Connection, production: str, plans: list[_Plan], existing: dict[str, Any]
+    db: Connection, production: str, plans: list[_Plan], existing: dict[str, Any], source: str
 ) -> dict[str, Any]:
     """Insert new use cases in bulk; their rows (with the assigned keys) by use case id."""
     if not plans:
@@ -242,6 +297,7 @@ def _insert_new_use_cases(
             "title": p.decision.title,
             "revision": 1,
             "content_sha256": p.sha,
+            "source": source,
         }
         for p in plans
     ]

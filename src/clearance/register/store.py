@@ -73,11 +73,16 @@ class Register:
     # -- import -----------------------------------------------------------------------------
 
     def import_manifest(
-        self, manifest: Manifest, engine: PolicyEngine, partial: bool = False
+        self,
+        manifest: Manifest,
+        engine: PolicyEngine,
+        partial: bool = False,
+        source: str | None = None,
     ) -> ImportSummary:
-        """Record the manifest's use cases and their decisions (see ``importer``)."""
+        """Record the manifest's use cases and their decisions (see ``importer``); ``source``
+        names the manifest (``importer.manifest_source``)."""
         with self.write() as db:
-            return importer.import_manifest(db, self.actor, manifest, engine, partial)
+            return importer.import_manifest(db, self.actor, manifest, engine, partial, source)
 
     # -- evidence ---------------------------------------------------------------------------
 
