@@ -112,15 +112,15 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
     assert run.code == 1, run.stderr
     sheet = _json(run)
     rows = _by_event(sheet)
-    assert sorted(rows) == [2, 3, 4, 5]  # 2 is the A1 room tone, at 01:00:00:00 after V1's plate
-    assert rows[2]["status"] == "unreadable"  # a damaged WAV: listed, never assumed clean
-    assert {rows[n]["status"] for n in (3, 4, 5)} == {"undeclared"}
-    assert rows[3]["verdict"] == "ai-composite" and rows[3]["found_by"] == "comment"
-    assert rows[4]["prompt"] == "ferry deck at night, neon reflections"
-    assert rows[4]["tool"] == "AUTOMATIC1111"
+    assert sorted(rows) == [2, 3, 4, 6]  # the EDL's own numbers; 006 is the A1 room tone
+    assert rows[6]["status"] == "unreadable"  # a damaged WAV: listed, never assumed clean
+    assert {rows[n]["status"] for n in (2, 3, 4)} == {"undeclared"}
+    assert rows[2]["verdict"] == "ai-composite" and rows[2]["found_by"] == "comment"
+    assert rows[3]["prompt"] == "ferry deck at night, neon reflections"
+    assert rows[3]["tool"] == "AUTOMATIC1111"
     assert sheet["missing"] == [
         {
-            "event": 6,
+            "event": 5,
             "track": "V1",
             "record_in": "01:00:11:00",
             "record_out": "01:00:13:00",
@@ -140,8 +140,8 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
     timeline = sheet["timeline"]
     assert isinstance(timeline, list)
     strip = {e["event"]: e["status"] for e in timeline}
-    assert strip == {1: "not-genai", 2: "unreadable", 3: "undeclared", 4: "undeclared",
-                     5: "undeclared", 6: "missing"}  # fmt: skip
+    assert strip == {1: "not-genai", 6: "unreadable", 2: "undeclared", 3: "undeclared",
+                     4: "undeclared", 5: "missing"}  # fmt: skip
 
 
 def test_cuesheet_joins_the_register_and_follows_evidence(
@@ -158,13 +158,13 @@ def test_cuesheet_joins_the_register_and_follows_evidence(
     args = ("cuesheet", edl, "--media", media, "-f", "json", "-j", "1")
 
     before = _by_event(_json(run_cli(*args)))
-    assert before[3]["status"] == "obligations-open"
-    assert before[3]["open_obligations"] == ["report-use", "written-approval"]
-    assert before[3]["next_actor"] == "GenAI lead, studio contact"
-    assert before[3]["use_case"] == "UC-FINAL"
-    assert before[3]["source_material"] == "studio-owned production-images"
-    assert before[4]["status"] == "temp-material" and before[4]["use_case"] == "UC-TEMP"
-    assert before[5]["status"] == "undeclared"
+    assert before[2]["status"] == "obligations-open"
+    assert before[2]["open_obligations"] == ["report-use", "written-approval"]
+    assert before[2]["next_actor"] == "GenAI lead, studio contact"
+    assert before[2]["use_case"] == "UC-FINAL"
+    assert before[2]["source_material"] == "studio-owned production-images"
+    assert before[3]["status"] == "temp-material" and before[3]["use_case"] == "UC-TEMP"
+    assert before[4]["status"] == "undeclared"
 
     assert (
         run_cli("report-use", "UC-FINAL", "--contact", "J. Park", "--reference", "MAIL-1").code == 0
@@ -173,9 +173,9 @@ def test_cuesheet_joins_the_register_and_follows_evidence(
     assert approved.code == 0, approved.stderr
     after_run: Run = run_cli(*args)
     after = _by_event(_json(after_run))
-    assert after[3]["status"] == "cleared" and after[3]["status_rule"] == "Q4"
-    assert after[3]["open_obligations"] == []
-    approvals = after[3]["approvals"]
+    assert after[2]["status"] == "cleared" and after[2]["status_rule"] == "Q4"
+    assert after[2]["open_obligations"] == []
+    approvals = after[2]["approvals"]
     assert isinstance(approvals, list) and len(approvals) == 1
     assert approvals[0].endswith("(APP-7)")
     assert after_run.code == 1  # the temp frame and the stray poster are still open
@@ -287,7 +287,7 @@ def test_cuesheet_register_edge_cases(workspace: Path, cli: Cli, cut: tuple[Path
     manifest.write_text(MINIMAL + USE_CASES.split("  - id: UC-TEMP")[0])  # UC-TEMP withdrawn
     assert cli("import", manifest).code == 0
     rows = _by_event(_json(cli("cuesheet", edl, "--media", media, "-f", "json", "-j", "1")))
-    assert rows[4]["status"] == "undeclared" and rows[4]["use_case"] == ""
+    assert rows[3]["status"] == "undeclared" and rows[3]["use_case"] == ""
 
     other = workspace / "other.yaml"
     other.write_text(MINIMAL.replace("id: test-prod", "id: other-prod"))

@@ -106,12 +106,12 @@ def test_edl_events_keep_record_timecode_tracks_transitions_speed_and_hints(
     shown = [
         (e.number, e.track, tb.timecode(e.record_in), tb.timecode(e.record_out)) for e in listed
     ]
-    assert shown == [
+    assert shown == [  # the EDL's own event numbers, in record order
         (1, "V1", "01:00:00:00", "01:00:04:00"),
-        (2, "A1", "01:00:00:00", "01:00:05:00"),
-        (3, "V1", "01:00:04:00", "01:00:07:12"),  # on screen until the dissolve ends
-        (4, "V1", "01:00:07:00", "01:00:10:00"),
-        (5, "V1", "01:00:12:00", "01:00:14:00"),
+        (5, "A1", "01:00:00:00", "01:00:05:00"),
+        (2, "V1", "01:00:04:00", "01:00:07:00"),  # 003 dissolves from black (BL), not from it
+        (3, "V1", "01:00:07:00", "01:00:10:00"),
+        (4, "V1", "01:00:12:00", "01:00:14:00"),
     ]
     by_clip = {e.clip: e for e in listed}
     assert by_clip["A001C003_plate.jpg"].reel == "A001C003"
@@ -147,11 +147,14 @@ def test_edl_drop_frame_flag_is_read_from_fcm(tmp_path: Path) -> None:
             "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:0X:00",
             "cut.edl:4: record out: expected a timecode HH:MM:SS:FF, got '01:00:0X:00'",
         ),
-        ("001  AX  V", "cut.edl:4: cmx_3600 adapter: incorrect number of fields"),
+        ("001  AX  V", "cut.edl:4: expected an event: number, reel, channel, transition"),
         (
-            "001  AX       V     C        00:00:00:00 00:00:02:00 01:00:00:00 01:00:01:00\n"
-            "* FROM CLIP NAME: short.mov",
-            "cut.edl:4: cmx_3600 adapter: Source and record duration don't match",
+            "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:01:00 01:00:00:00",
+            "cut.edl:4: record out: record out 01:00:00:00 is before record in 01:00:01:00",
+        ),
+        (
+            "001  AX       Q     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00",
+            "cut.edl:4: channel: expected a channel (V, A, A2 … AA, A/V, B), got 'Q'",
         ),
     ],
 )

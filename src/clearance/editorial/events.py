@@ -10,50 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 
+from clearance.editorial.cmx import BLACK_REELS, FILE_COMMENTS
+from clearance.editorial.model import Event, Hint
 from clearance.editorial.read import Edit
 
-#: EDL comment keys that name the source file (Avid, Resolve, Premiere, Baselight).
-_FILE_COMMENTS = ("SOURCE FILE:", "FROM FILE:", "FILE NAME:", "FILENAME:", "SOURCE:")
-#: Reels that are black or bars, not media (CMX 3600 ``BL``, and common spellings).
-_BLACK_REELS = {"BL", "BLK", "BLACK", "BARS"}
-
-
-class Hint(NamedTuple):
-    """Something in the edit that names the clip's media, and where it came from."""
-
-    text: str
-    source: str  # path (reference URL or path) | comment | clip name
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One clip in the cut."""
-
-    number: int  # 1-based, in record order (record in, then video before audio, track)
-    track: str  # V1, A2 …
-    kind: str  # video | audio
-    record_in: int  # frames, record timecode, while the clip is on screen (exclusive out)
-    record_out: int
-    clip: str
-    reel: str
-    source_in: int  # frames at the edit's rate
-    source_out: int
-    speed: float  # 1.0 normal, 2.0 twice as fast, 0.0 freeze frame, negative reverse
-    transition: str  # the transition into this clip, e.g. "dissolve 24f"
-    hints: tuple[Hint, ...]  # where its media may be, strongest first
-
-    @property
-    def frames(self) -> int:
-        return self.record_out - self.record_in
-
-    @property
-    def track_number(self) -> int:
-        return int(self.track[1:])
+__all__ = ["Event", "Hint", "events", "url_path"]
 
 
 def events(edit: Edit) -> list[Event]:
@@ -63,11 +29,13 @@ def events(edit: Edit) -> list[Event]:
     nested sequence are not events. A clip's record range is while it is on screen: a
     transition extends the outgoing clip to its end and the incoming one back to its start.
     """
-    found = list(_clips(edit))
+    found = list(edit.listed) if edit.listed is not None else list(_clips(edit))
     if edit.first_frame is not None and found:  # --start: the first frame is there
         shift = edit.first_frame - min(e.record_in for e in found)
         found = [_moved(e, shift) for e in found]
     found.sort(key=lambda e: (e.record_in, e.kind != "video", e.track_number))
+    if edit.adapter == "cmx3600":
+        return found  # the EDL's own event numbers
     return [_renumbered(e, i) for i, e in enumerate(found, 1)]
 
 
@@ -83,6 +51,8 @@ def _moved(event: Event, shift: int) -> Event:
 
 
 def _clips(edit: Edit) -> Iterator[Event]:
+    if edit.timeline is None:
+        return
     counters = {"video": 0, "audio": 0}
     fps = edit.timebase.fps
     # The cmx adapter divides an M2 speed (frames per timecode second) by the real rate:
@@ -156,7 +126,7 @@ class _Placing:
             return None
         cmx = _metadata(clip, "cmx_3600")  # read once: OTIO metadata lookups are slow
         reel = _reel(cmx, clip)
-        if reel.upper() in _BLACK_REELS:
+        if reel.upper() in BLACK_REELS:
             return None
         placed = clip.transformed_time_range(clip.trimmed_range(), self.track)
         start = _frames(placed.start_time, self.fps)
@@ -264,7 +234,7 @@ def _hints(cmx: Any, clip: otio.schema.Clip, incoming: bool) -> Iterator[Hint]:
     comments = []
     for comment in cmx.get("comments", []) or []:
         text = str(comment).strip()
-        for key in _FILE_COMMENTS:
+        for key in FILE_COMMENTS:
             if text.upper().startswith(key):
                 comments.append(Hint(text[len(key) :].strip(), "comment"))
     names = []

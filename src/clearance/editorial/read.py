@@ -9,9 +9,12 @@ Adapters (plugins of OpenTimelineIO, installed as dependencies): ``cmx_3600`` (.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +24,8 @@ import opentimelineio as otio
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml import ElementTree as SafeElementTree
 
+from clearance.editorial import cmx, fcp7
+from clearance.editorial.model import Event
 from clearance.editorial.timecode import Timebase, exact_rate
 from clearance.manifest.errors import InputError, ManifestError
 
@@ -35,25 +40,28 @@ ADAPTERS = {
 MAX_EDIT_BYTES = 256 * 1024 * 1024
 
 _TIMECODE = re.compile(r"^\d{1,2}[:;.]\d{2}[:;.]\d{2}[:;.]\d{2}$")
-_EVENT = re.compile(r"^\s*\d{1,6}\s")
-_FRAMES_SEPARATOR = re.compile(r"\b(\d{1,2}[:;.]\d{2}[:;.]\d{2})[:.](\d{2})\b")
-_FCM = re.compile(r"^\s*FCM:\s*(NON[- ]?DROP|DROP)", re.IGNORECASE)
+_DROP_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 
 
 @dataclass
 class Edit:
-    """A read edit: the OTIO timeline, its timebase and where the record timecode starts."""
+    """A read edit: its events (an EDL, read directly) or its OTIO timeline, its timebase and
+    where the record timecode starts."""
 
     path: Path
     adapter: str
-    timeline: otio.schema.Timeline
+    timeline: otio.schema.Timeline | None
     timebase: Timebase
-    start: int  # record frame of the timeline's first frame (EDL tracks carry their own)
+    start: int  # record frame of the timeline's first frame (EDL events carry their own)
     first_frame: int | None = None  # --start: where the first event goes, when given
+    listed: list[Event] | None = None  # events read directly from the file
+    title: str = ""
 
     @property
     def name(self) -> str:
-        return str(self.timeline.name or self.path.stem)
+        if self.timeline is not None and self.timeline.name:
+            return str(self.timeline.name)
+        return self.title or self.path.stem
 
 
 def read_edit(
@@ -61,9 +69,11 @@ def read_edit(
     rate: float | str | None = None,
     drop_frame: bool | None = None,
     start: str | None = None,
+    sequence: str | None = None,
 ) -> Edit:
-    """Read ``path``; ``rate`` is needed for EDLs (which do not say; 24 when not given),
-    ``drop_frame`` and ``start`` override what the file says."""
+    """Read ``path``. Rate and drop-frame come from the file where it states them (an EDL
+    states only drop-frame; 24 fps unless its frames say otherwise); ``rate``, ``drop_frame``
+    and ``start`` override. ``sequence`` picks one of several sequences by name."""
     shown = str(path)
     if rate is not None:
         try:
@@ -81,27 +91,70 @@ def read_edit(
     if size > MAX_EDIT_BYTES:
         message = f"edit is {size} bytes; the limit is {MAX_EDIT_BYTES}"
         raise ManifestError([InputError(shown, None, "", message)])
-    if adapter == "AAF":
-        timeline = _read_aaf(path)
-        edl_drop = None
+    if adapter == "cmx_3600":
+        edit = _read_edl(path, _text(path), rate, drop_frame)
+    elif adapter == "fcp_xml":
+        edit = _read_xmeml(path, _check_xml(shown, _text(path)), rate, drop_frame, sequence)
     else:
-        text = _text(path)
-        edl_drop = _check_edl(shown, text) if adapter == "cmx_3600" else None
-        if adapter == "cmx_3600":
-            drop = edl_drop if drop_frame is None else drop_frame
-            ntsc = exact_rate(rate or 24).denominator == 1001
-            text = _normalise_edl(text, bool(drop) and ntsc)
-        if adapter in ("fcp_xml", "fcpx_xml"):
-            root = _check_xml(shown, text)
+        if adapter == "AAF":
+            timeline = _read_aaf(path, sequence)
+        else:
+            text = _text(path)
+            root = _check_xml(shown, text) if adapter in ("fcp_xml", "fcpx_xml") else None
             if adapter == "fcpx_xml":
                 _check_fcpx_rate(shown, root)
-        timeline = _parse(shown, text, adapter, rate)
-    _check_timeline(shown, timeline)
-    timebase = _timebase(shown, timeline, adapter, rate, drop_frame, edl_drop)
-    edit = Edit(path, adapter, timeline, timebase, _global_start(timeline, timebase))
+            timeline = _parse(shown, text, adapter, sequence)
+        _check_timeline(shown, timeline)
+        timebase = _timebase(shown, timeline, rate, drop_frame)
+        edit = Edit(path, adapter, timeline, timebase, _global_start(timeline, timebase))
     if start:
-        edit.first_frame = _timecode(shown, timebase, start)
+        edit.first_frame = _timecode(shown, edit.timebase, start)
     return edit
+
+
+def _read_xmeml(
+    path: Path, root: Any, rate: float | str | None, drop: bool | None, sequence: str | None
+) -> Edit:
+    """FCP7 XML read directly (``fcp7``): rate, drop-frame and start from the sequence."""
+    shown = str(path)
+    if root.tag != "xmeml":
+        message = f"expected Final Cut Pro 7 XML (<xmeml>), got <{root.tag}>"
+        raise ManifestError([InputError(shown, None, "", message)])
+    read = fcp7.read(shown, root, sequence)
+    try:
+        exact = exact_rate(rate) if rate is not None else read.rate
+        flavour = read.drop_frame if drop is None else drop
+        timebase = Timebase(exact, bool(flavour) and exact in _DROP_RATES)
+    except ValueError as exc:
+        raise ManifestError([InputError(shown, None, "rate", str(exc))]) from exc
+    return Edit(path, "xmeml", None, timebase, read.start, listed=read.listed, title=read.name)
+
+
+def _read_edl(path: Path, text: str, rate: float | str | None, drop: bool | None) -> Edit:
+    """An EDL read directly (``cmx``): the timebase from ``--rate``, ``FCM`` and its frames."""
+    shown = str(path)
+    fcm = cmx.drop_frame_of(text)
+    if rate is None:
+        highest, line, value = cmx.highest_frame(text)
+        ntsc_df = bool(fcm) if drop is None else drop
+        rate = "30000/1001" if ntsc_df else "24"
+        if highest >= exact_rate(rate).__round__():
+            problem = (
+                f"frame {highest} in {value}: this EDL is not {rate if not ntsc_df else '29.97'} "
+                "fps, and an EDL does not say its rate; give --rate (25, 29.97, 30 …)"
+            )
+            raise ManifestError([InputError(shown, line, "rate", problem)])
+    exact = exact_rate(rate)
+    flavour = fcm if drop is None else drop
+    if not fcm and drop is None:  # no FCM: a ';' in a record timecode says drop-frame
+        flavour = bool(re.search(r"\d;\d\d\s*$", text, re.MULTILINE))
+    timebase = Timebase(exact, bool(flavour) and exact in _DROP_RATES)
+    title = next(
+        (x.split(":", 1)[1].strip() for x in text.splitlines()[:20] if x.startswith("TITLE:")),
+        "",
+    )
+    listed = cmx.read(shown, text, timebase)
+    return Edit(path, "cmx3600", None, timebase, 0, listed=listed, title=title)
 
 
 def _text(path: Path) -> str:
@@ -114,47 +167,6 @@ def _text(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # EDLs from older systems are often Latin-1
-
-
-def _check_edl(shown: str, text: str) -> bool | None:
-    """Check every event line's four timecodes (the adapter reads a malformed one as zero) and
-    read the FCM drop-frame flag (the adapter does not keep it)."""
-    problems: list[InputError] = []
-    drop: bool | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        fcm = _FCM.match(line)
-        if fcm and drop is None:
-            drop = fcm.group(1).upper() == "DROP"
-        if not _EVENT.match(line):
-            continue
-        fields = line.split()
-        if len(fields) < 8:
-            continue  # the adapter names the malformed statement; _line finds it
-        for name, value in zip(
-            ("source in", "source out", "record in", "record out"), fields[-4:], strict=True
-        ):
-            if not _TIMECODE.match(value):
-                problems.append(
-                    InputError(
-                        shown, number, name, f"expected a timecode HH:MM:SS:FF, got {value!r}"
-                    )
-                )
-    if problems:
-        raise ManifestError(problems)
-    return drop
-
-
-def _normalise_edl(text: str, drop_frame: bool) -> str:
-    """Work around two cmx_3600 adapter limits without changing what the EDL says: it tells
-    drop-frame only by ``;`` in each timecode (ignoring ``FCM: DROP FRAME``), and it fails
-    on an M2 line whose timecode has ``;``."""
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if drop_frame and _EVENT.match(line):
-            lines[index] = _FRAMES_SEPARATOR.sub(r"\1;\2", line)
-        elif line.lstrip().upper().startswith("M2") and ";" in line:
-            lines[index] = line.replace(";", ":")
-    return "\n".join(lines) + "\n"
 
 
 def _check_xml(shown: str, text: str) -> Any:
@@ -170,85 +182,99 @@ def _check_xml(shown: str, text: str) -> Any:
         raise ManifestError([InputError(shown, line, "", f"malformed XML: {exc}")]) from exc
 
 
-def _parse(shown: str, text: str, adapter: str, rate: float | str | None) -> otio.schema.Timeline:
-    kwargs: dict[str, object] = {}
-    if adapter == "cmx_3600":
-        kwargs["rate"] = float(exact_rate(rate)) if rate is not None else 24.0
+def _parse(shown: str, text: str, adapter: str, sequence: str | None) -> otio.schema.Timeline:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = otio.adapters.read_from_string(text, adapter, **kwargs)
+        with _quiet():
+            result = otio.adapters.read_from_string(text, adapter)
     except Exception as exc:  # any adapter failure is a malformed input, never a crash
         line = getattr(exc, "position", None)
-        number = line[0] if isinstance(line, tuple) else _line(text, str(exc))
-        message = f"{adapter} adapter: {exc}"
+        number = line[0] if isinstance(line, tuple) else None
+        message = f"{adapter} adapter: {_plain(str(exc))}"
         raise ManifestError([InputError(shown, number, "", message)]) from exc
-    return _timeline(shown, result)
+    return _timeline(shown, result, sequence)
 
 
-def _read_aaf(path: Path) -> otio.schema.Timeline:
+def _read_aaf(path: Path, sequence: str | None) -> otio.schema.Timeline:
+    try:
+        with _quiet():
+            result = otio.adapters.read_from_file(str(path), "AAF")
+    except Exception as exc:
+        message = f"AAF adapter: {_plain(str(exc))}"
+        raise ManifestError([InputError(str(path), None, "", message)]) from exc
+    return _timeline(str(path), result, sequence)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Adapters warn through ``warnings`` and the root logger (pyaaf2's ``Fraction(0,0)``):
+    nothing of theirs reaches the terminal; what matters becomes an ``InputError``."""
+    root = logging.getLogger()
+    level = root.level
+    handlers = root.handlers[:]
+    root.handlers = [logging.NullHandler()]
+    root.setLevel(logging.CRITICAL + 1)
+    previous = logging.lastResort
+    logging.lastResort = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = otio.adapters.read_from_file(str(path), "AAF")
-    except Exception as exc:
-        raise ManifestError([InputError(str(path), None, "", f"AAF adapter: {exc}")]) from exc
-    return _timeline(str(path), result)
+            yield
+    finally:
+        root.handlers = handlers
+        root.setLevel(level)
+        logging.lastResort = previous
 
 
-def _timeline(shown: str, result: object) -> otio.schema.Timeline:
+def _plain(message: str) -> str:
+    """An adapter message in words: ``RationalTime(192, 23.976)`` as frames at its rate."""
+    return re.sub(
+        r"RationalTime\(([-\d.e+]+), ([\d.e+]+)\)",
+        lambda m: f"{float(m.group(1)):g} frames at {float(m.group(2)):g} fps",
+        message,
+    )
+
+
+def _timeline(shown: str, result: object, sequence: str | None) -> otio.schema.Timeline:
+    """The one sequence of the edit, or the one named ``sequence``."""
     if isinstance(result, otio.schema.SerializableCollection):
         timelines = list(result.find_children(descended_from_type=otio.schema.Timeline))
-        if len(timelines) != 1:
-            message = f"expected one sequence in the edit, found {len(timelines)}"
-            raise ManifestError([InputError(shown, None, "", message)])
-        result = timelines[0]
-    if not isinstance(result, otio.schema.Timeline):
+    elif isinstance(result, otio.schema.Timeline):
+        timelines = [result]
+    else:
         message = f"expected a timeline, got {type(result).__name__}"
         raise ManifestError([InputError(shown, None, "", message)])
-    return result
+    names = [str(t.name or "") for t in timelines]
+    return timelines[pick_sequence(shown, names, sequence)]
 
 
-def _line(text: str, message: str) -> int | None:
-    """The line an adapter message refers to: a quoted statement, or the event of ``for clip
-    NAME`` (an event number, or the clip name of a ``FROM CLIP NAME`` comment)."""
-    statement = re.search(r"statement: (.+)$", message)
-    clip = re.search(r"for clip (.+)$", message)
-    event_line = None
-    for number, line in enumerate(text.splitlines(), 1):
-        if statement and line.strip() == statement.group(1).strip():
-            return number
-        if _EVENT.match(line):
-            event_line = number
-            if clip and line.split()[:1] == [clip.group(1).strip()]:
-                return number
-        elif (
-            clip
-            and line.strip().upper().startswith("* FROM CLIP NAME:")
-            and line.split(":", 1)[1].strip() == clip.group(1).strip()
-        ):
-            return event_line
-    return None
+def pick_sequence(shown: str, names: list[str], sequence: str | None) -> int:
+    """The index of the sequence to read: the only one, or the one named ``--sequence``."""
+    listed = ", ".join(repr(n) for n in names)
+    if sequence is None:
+        if len(names) == 1:
+            return 0
+        if not names:
+            raise ManifestError([InputError(shown, None, "", "the edit has no sequence")])
+        message = f"the edit has {len(names)} sequences ({listed}); choose one with --sequence"
+        raise ManifestError([InputError(shown, None, "sequence", message)])
+    found = [i for i, n in enumerate(names) if n == sequence]
+    if len(found) != 1:
+        how = "no" if not found else f"{len(found)}"
+        message = f"{how} sequences named {sequence!r}; the edit has {listed}"
+        raise ManifestError([InputError(shown, None, "sequence", message)])
+    return found[0]
 
 
 def _timebase(
     shown: str,
     timeline: otio.schema.Timeline,
-    adapter: str,
     rate: float | str | None,
     drop_frame: bool | None,
-    edl_drop: bool | None,
 ) -> Timebase:
     try:
-        if adapter == "cmx_3600":
-            exact = exact_rate(rate if rate is not None else 24)
-            drop = edl_drop
-        else:
-            exact = exact_rate(rate) if rate is not None else exact_rate(_rate_of(timeline))
-            drop = _drop_of(timeline)
-        if drop_frame is not None:
-            drop = drop_frame
-        return Timebase(exact, bool(drop) and exact.denominator == 1001)
+        exact = exact_rate(rate) if rate is not None else exact_rate(_rate_of(timeline))
+        drop = _drop_of(timeline) if drop_frame is None else drop_frame
+        return Timebase(exact, bool(drop) and exact in _DROP_RATES)
     except ValueError as exc:
         raise ManifestError([InputError(shown, None, "rate", str(exc))]) from exc
 
