@@ -96,6 +96,7 @@ EXPECTED_ACTIONS: dict[str, list[C2paAction]] = {
             source_type="trainedAlgorithmicMedia",
             agent=AI_AGENT,
             manifest="ingredient",
+            relationship="componentOf",
         ),
     ],
     "digitalCapture": [
@@ -113,7 +114,9 @@ def test_signed_fixture_facts(
     assert facts == C2paFacts(
         present=True,
         state="Valid",  # a throwaway signer is not on any trust list
+        credential="valid, untrusted signer",
         generator=GENERATOR,
+        generators=[GENERATOR],
         signer=SIGNER_ORG,
         assertions=["c2pa.actions.v2"],
         actions=EXPECTED_ACTIONS[source_type],
@@ -130,14 +133,16 @@ def test_signals_name_active_and_ingredient_source_types(
         ("c2pa.digital_source_type", "compositeWithTrainedAlgorithmicMedia", "strong",
          "C2PA active manifest, action c2pa.placed"),
         ("c2pa.ingredient_source_type", "trainedAlgorithmicMedia", "medium",
-         "C2PA ingredient manifest, action c2pa.created"),
+         "C2PA ingredient manifest (componentOf), action c2pa.created"),
         ("c2pa.generator", GENERATOR, "weak", "C2PA active manifest, claim generator"),
+        ("c2pa.software_agent", EDITOR_AGENT, "weak", "C2PA active manifest, action c2pa.opened"),
+        ("c2pa.software_agent", EDITOR_AGENT, "weak", "C2PA active manifest, action c2pa.placed"),
     }  # fmt: skip
 
 
 def test_capture_only_gives_no_ai_signal(signed: dict[tuple[Kind, str], Path]) -> None:
     found = EXTRACTOR.extract(signed["jpeg", "digitalCapture"], "image/jpeg", VERIFY)
-    assert [s.kind for s in found.signals] == ["c2pa.generator"]
+    assert [s.kind for s in found.signals] == ["c2pa.software_agent", "c2pa.generator"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -162,9 +167,10 @@ def test_without_verify_metadata_is_read_but_nothing_is_validated(
     signed: dict[tuple[Kind, str], Path], ca: ThrowawayCa
 ) -> None:
     path = signed["wav", "compositeWithTrainedAlgorithmicMedia"]
-    options = ScanOptions(trust_anchors=str(ca.root_pem))
+    options = ScanOptions(verify=False, trust_anchors=str(ca.root_pem))
     facts = c2pa_of(path, "audio/wav", options)
     expected: tuple[bool, str, bool, list[str]] = (True, "not-verified", False, [])
+    assert facts.credential == "not verified"
     assert (facts.present, facts.state, facts.trusted, facts.failures) == expected
     assert facts.actions == EXPECTED_ACTIONS["compositeWithTrainedAlgorithmicMedia"]
 
@@ -178,12 +184,14 @@ def test_tampered_pixels_are_invalid_when_verifying(
     found = EXTRACTOR.extract(path, "image/jpeg", VERIFY)
     assert found.c2pa is not None
     assert (found.c2pa.state, found.c2pa.failures) == ("Invalid", ["assertion.dataHash.mismatch"])
-    assert ("c2pa.validation", "Invalid", "medium") in {
+    assert found.c2pa.credential == "invalid: assertion.dataHash.mismatch"
+    assert ("c2pa.validation", "invalid: assertion.dataHash.mismatch", "medium") in {
         (s.kind, s.value, s.strength) for s in found.signals
     }
     # The claim itself still reads, and unverified reading does not notice the edit.
     assert found.c2pa.actions == EXPECTED_ACTIONS["trainedAlgorithmicMedia"]
-    assert c2pa_of(path, "image/jpeg", ScanOptions()).state == "not-verified"
+    assert c2pa_of(path, "image/jpeg", ScanOptions()).state == "Invalid"  # verified by default
+    assert c2pa_of(path, "image/jpeg", ScanOptions(verify=False)).state == "not-verified"
 
 
 # --- the real-file corpus --------------------------------------------------------------
@@ -228,8 +236,8 @@ def claimed(facts: C2paFacts) -> dict[str, set[str]]:
 def test_corpus_file_reads_as_labelled(row: Row, verify: bool) -> None:
     facts = c2pa_of(CORPUS / row.path, row.media_type, ScanOptions(verify=verify))
     expected = {prefix: row.values(prefix) for prefix in claimed(facts)}
-    if not verify and not facts.present and expected.get("c2pa_error:") == {"parse-error"}:
-        # Metadata-only scans skip c2pa-rs when the container holds no C2PA box at all, so
+    if not facts.present and expected.get("c2pa_error:") == {"parse-error"}:
+        # Scans skip c2pa-rs when the container holds no C2PA box at all, so
         # c2pa-rs's own complaint about a damaged container (no provenance in it) is not heard.
         expected["c2pa_error:"] = claimed(facts)["c2pa_error:"]
     assert claimed(facts) == expected
@@ -258,7 +266,7 @@ def test_remote_manifest_is_not_fetched() -> None:
 
 
 def test_settings_block_the_network_and_follow_the_options(ca: ThrowawayCa) -> None:
-    plain = reader_settings(ScanOptions())
+    plain = reader_settings(ScanOptions(verify=False))
     assert plain["verify"] == {
         "verify_after_reading": False,
         "remote_manifest_fetch": False,

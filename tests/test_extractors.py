@@ -21,14 +21,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clearance.policy import resolve
+from clearance.policy.classify import classify
 from clearance.provenance.extractors.decode import EXTRACTOR as DECODE
 from clearance.provenance.extractors.generator import EXTRACTOR as GENERATOR
-from clearance.provenance.extractors.generator import known_generator, user_comment
+from clearance.provenance.extractors.generator import user_comment
 from clearance.provenance.extractors.xmp import EXTRACTOR as XMP
 from clearance.provenance.extractors.xmp import has_sd_parameters
 from clearance.provenance.model import (
     DecodeFacts,
     Extraction,
+    FileFacts,
     GeneratorFacts,
     ScanOptions,
     XmpFacts,
@@ -133,7 +136,13 @@ def test_generator_matches_the_labels(row: Row) -> None:
     for software in row.values("software:"):
         if row.path not in SOFTWARE_ELSEWHERE:
             assert " ".join(facts.software.split()).startswith(software.strip())
-    assert facts.known_generator == ("NovelAI" if "software:NovelAI" in row.signals else "")
+    assert names_a_generator(facts.names) == ("software:NovelAI" in row.signals)
+
+
+def names_a_generator(names: list[str]) -> bool:
+    """Whether the ai-provenance pack's list of generator names (rule R11) holds a name."""
+    facts = FileFacts(generator=GeneratorFacts(names=names)).model_dump()
+    return classify(resolve("ai-provenance"), facts).rule == "R11"
 
 
 @needs_corpus
@@ -212,12 +221,20 @@ def id3(*frames: tuple[bytes, bytes]) -> bytes:
     return b"ID3\x03\x00\x00" + syncsafe + body + frame * 2
 
 
+def sample_track(first: int) -> bytes:
+    """A ``trak`` with one sample whose chunk starts at ``first`` (a decoder needs both)."""
+    stsz = box(b"stsz", bytes(8) + (1).to_bytes(4, "big"))
+    stco = box(b"stco", bytes(4) + (1).to_bytes(4, "big") + first.to_bytes(4, "big"))
+    return box(b"trak", box(b"mdia", box(b"minf", box(b"stbl", stsz + stco))))
+
+
 def containers() -> dict[str, tuple[str, bytes]]:
     packet = xmp_packet()
     wave = riff_chunk(b"fmt ", bytes(16)) + riff_chunk(b"data", bytes(4))
     xmp_uuid = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
     mvhd = box(b"mvhd", bytes(100))
-    moov = box(b"moov", mvhd)
+    media = box(b"mdat", bytes(16))  # right after a 24-byte ftyp: samples at offset 32
+    moov = box(b"moov", mvhd + sample_track(32))
     return {
         "jpeg": ("image/jpeg", jpeg((0xE1, b"http://ns.adobe.com/xap/1.0/\0" + packet))),
         "png": ("image/png", png(itxt("XML:com.adobe.xmp", packet))),
@@ -226,12 +243,13 @@ def containers() -> dict[str, tuple[str, bytes]]:
         "wav": ("audio/x-wav", b"RIFF\0\0\0\0WAVE" + wave + riff_chunk(b"_PMX", packet)),
         "mp4": (
             "video/mp4",
-            box(b"ftyp", b"isom\0\0\0\0isom") + box(b"uuid", xmp_uuid + packet) + moov,
+            box(b"ftyp", b"isom\0\0\0\0isom") + media + box(b"uuid", xmp_uuid + packet) + moov,
         ),
         "mov": (
             "video/quicktime",
             box(b"ftyp", b"qt  \0\0\0\0qt  ")
-            + box(b"moov", mvhd + box(b"udta", box(b"XMP_", packet))),
+            + media
+            + box(b"moov", mvhd + sample_track(32) + box(b"udta", box(b"XMP_", packet))),
         ),
         "mp4-track": (
             "video/mp4",
@@ -287,7 +305,7 @@ def test_xmp_fields_and_signal_strengths(tmp_path: Path) -> None:
         "xmp.creator_tool": "weak",
     }
     generator = generator_of(path, "image/png")
-    assert (generator.parameters, generator.known_generator) == (["AUTOMATIC1111"], "Midjourney")
+    assert (generator.parameters, generator.names) == (["AUTOMATIC1111"], ["Midjourney"])
 
 
 def laugh(level: int) -> str:
@@ -340,7 +358,8 @@ def test_jpeg_extended_xmp_fills_in(tmp_path: Path) -> None:
     path.write_bytes(jpeg((0xE1, main), *reversed(parts)))
     facts, _ = xmp_of(path, "image/jpeg")
     assert (facts.source_type, facts.creator_tool) == ("minorHumanEdits", "DALL·E 3")
-    assert generator_of(path, "image/jpeg").known_generator == "DALL-E"
+    assert generator_of(path, "image/jpeg").names == ["DALL·E 3"]
+    assert names_a_generator(["DALL·E 3"])
 
 
 # --- generator: what the corpus lacks ------------------------------------------------------
@@ -380,9 +399,9 @@ A1111 = "a duck\nNegative prompt: blurry\nSteps: 15, Sampler: UniPC, CFG scale: 
             description="a heron --ar 3:2 Job ID: 3f1b2c4d-1111-2222-3333-444455556666")
          )), "image/jpeg", ["Midjourney"], ""),
         ("software.jpg", jpeg((0xE1, b"Exif\0\0" + exif("Adobe Firefly 3")))
-         , "image/jpeg", [], "Adobe Firefly"),
+         , "image/jpeg", [], "Adobe Firefly 3"),
         ("photoshop.jpg", jpeg((0xE1, b"Exif\0\0" + exif("Adobe Photoshop 25.0")))
-         , "image/jpeg", [], ""),
+         , "image/jpeg", [], "-Adobe Photoshop 25.0"),
         ("utf16le.jpg", jpeg((0xE1, b"Exif\0\0" + exif(comment=b"UNICODE\0" + A1111.encode(
             "utf-16-le"))
          )), "image/jpeg", ["AUTOMATIC1111"], ""),
@@ -395,42 +414,51 @@ A1111 = "a duck\nNegative prompt: blurry\nSteps: 15, Sampler: UniPC, CFG scale: 
         ("ztxt.png", png(png_chunk(b"zTXt", b"parameters\0\0" + zlib.compress(A1111.encode())))
          , "image/png", ["AUTOMATIC1111"], ""),
         ("wav-isft.wav", b"RIFF\0\0\0\0WAVE" + riff_chunk(b"LIST", b"INFO" + riff_chunk(
-            b"ISFT", b"Suno v4\0")), "audio/x-wav", [], "Suno"),
+            b"ISFT", b"Suno v4\0")), "audio/x-wav", [], "Suno v4"),
     ],
 )  # fmt: skip
 def test_generator_reads_what_the_corpus_lacks(
     tmp_path: Path, name: str, content: bytes, kind: str, parameters: list[str], known: str
 ) -> None:
+    """``known``: the tool name the file gives, "-name" when the pack must not call it a
+    generator, "" when it gives none."""
     path = tmp_path / name
     path.write_bytes(content)
     facts = generator_of(path, kind)
-    assert (facts.parameters, facts.known_generator) == (parameters, known)
+    assert facts.parameters == parameters
+    assert facts.names == ([known.lstrip("-")] if known else [])
+    assert names_a_generator(facts.names) == (known != "" and not known.startswith("-"))
 
 
 @pytest.mark.parametrize(
-    ("value", "name"),
+    ("value", "generator"),
     [
-        ("Midjourney", "Midjourney"),
-        ("DALL·E 3", "DALL-E"),
-        ("dall-e", "DALL-E"),
-        ("NovelAI", "NovelAI"),
-        ("ComfyUI", "ComfyUI"),
-        ("Stable Diffusion XL", "Stable Diffusion"),
-        ("Adobe Firefly", "Adobe Firefly"),
-        ("Runway Gen-3", "Runway"),
-        ("Sora", "Sora"),
-        ("Leonardo.Ai", "Leonardo.Ai"),
-        ("Ideogram 2.0", "Ideogram"),
-        ("FLUX.1 [dev]", "FLUX"),
-        ("Adobe Photoshop 25.6 (Macintosh)", ""),
-        ("GIMP 2.10.34", ""),
-        ("Adobe Photoshop Lightroom Classic 12.4 (Macintosh)", ""),
-        ("Leonardo", ""),  # a drawing app of that name exists
-        ("Lavf58.31.104", ""),
+        ("Midjourney", True),
+        ("DALL·E 3", True),
+        ("dall-e", True),
+        ("NovelAI", True),
+        ("ComfyUI", True),
+        ("Stable Diffusion XL", True),
+        ("Adobe Firefly", True),
+        ("Runway Gen-3", True),
+        ("Sora", True),
+        ("Leonardo.Ai", True),
+        ("Ideogram 2.0", True),
+        ("FLUX.1 [dev]", True),
+        ("Image Creator from Designer", True),
+        ("Microsoft Responsible AI Image Provenance", True),
+        ("Made with Google AI", True),
+        ("Adobe Photoshop 25.6 (Macintosh)", False),
+        ("GIMP 2.10.34", False),
+        ("Adobe Photoshop Lightroom Classic 12.4 (Macintosh)", False),
+        ("Leonardo", False),  # a drawing app of that name exists
+        ("Lavf58.31.104", False),
+        ("Dallas Studio", False),
+        ("Google C2PA SDK for Android", False),
     ],
 )
-def test_known_generator_allow_list(value: str, name: str) -> None:
-    assert known_generator(value) == name
+def test_pack_list_of_generator_names(value: str, generator: bool) -> None:
+    assert names_a_generator([value]) == generator
 
 
 def test_sniffing_looks_past_an_id3_tag(tmp_path: Path) -> None:

@@ -57,8 +57,12 @@ def scan(
         os.cpu_count() or 1, 1
     ),
     verify: Annotated[
-        bool, typer.Option("--verify", help="Validate C2PA hashes (reads whole files).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Validate C2PA credentials (signature, certificate, trust, content hashes).",
+        ),
+    ] = True,
     trust_anchors: Annotated[
         Path | None, typer.Option("--trust-anchors", help="PEM bundle of trusted C2PA roots.")
     ] = None,
@@ -73,10 +77,13 @@ def scan(
     """Scan deliverables for GenAI provenance (C2PA, IPTC/XMP, generator metadata).
 
     Each file gets a verdict from the ai-provenance pack: ai-generated, ai-composite,
-    no-ai-signal (absence of a marking is not proof of human authorship) or unreadable. With
+    no-ai-signal (absence of a marking is not proof of human authorship) or unreadable, and
+    its C2PA credential state: valid, valid, untrusted signer, expired or invalid: CODE
+    (validated by default; --no-verify skips it; --trust-anchors names the roots that make a
+    signer trusted). With
     --production (or inside a workspace holding one production) each file is reconciled with
     the register by the deliverables pack: undeclared-ai, temp-in-deliverables,
-    unapproved-final, declared-unmarked or ok, and the scan is recorded.
+    unapproved-final, declared-unmarked, invalid-credentials or ok, and the scan is recorded.
 
     Examples:
 
@@ -136,7 +143,8 @@ def scan(
 
 
 class _Recorder:
-    """Keeps, for the register, the files that carried a GenAI verdict or a finding."""
+    """Keeps, for the register, the files that carried a GenAI verdict, a finding or a C2PA
+    credential, with its state."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
@@ -144,9 +152,10 @@ class _Recorder:
     def watch(self, results: Any) -> Any:
         for r in results:
             found = [f.value for f in r.findings if f.value != "ok"]
-            if r.verdict != "no-ai-signal" or found:
+            if r.verdict != "no-ai-signal" or found or r.credential:
                 row = {"path": r.path, "sha256": r.sha256, "verdict": r.verdict}
                 row |= {"findings": ",".join(found), "uc_id": r.use_case or None}
+                row |= {"credential": r.credential[:80] or None}
                 self.rows.append(row)
             yield r
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.loader import load_manifest
 from clearance.manifest.yamlsafe import load_document
-from clearance.policy.classify import classify, findings
+from clearance.policy.classify import advisories, classify, findings
 from clearance.policy.engine import Engine
 from clearance.policy.pack import Pack
 from clearance.policy.vocabulary import Outcome
@@ -51,6 +51,7 @@ class FactCase(BaseModel):
     facts: dict[str, Any]
     expect: str | list[str]
     fired: list[str] | None = None
+    advisories: list[str] | None = None
 
 
 class FactCasesFile(BaseModel):
@@ -139,11 +140,14 @@ def _run_fact_cases(pack: Pack, cases: FactCasesFile) -> list[CaseResult]:
         )
         got = [label.value for label in labels]
         fired = sorted(label.rule for label in labels if label.rule)
-        result = CaseResult(case.name, case.covers, ", ".join(got), [], fired, [])
+        notes = sorted(a.rule for a in advisories(pack, facts))
+        result = CaseResult(case.name, case.covers, ", ".join(got), [], fired, notes)
         expected = [case.expect] if isinstance(case.expect, str) else sorted(case.expect)
         if sorted(got) != sorted(expected):
             result.problems.append(f"gave {', '.join(got)}, expected {', '.join(expected)}")
         if case.fired is not None and fired != sorted(case.fired):
             result.problems.append(f"fired {fired}, expected {sorted(case.fired)}")
+        if case.advisories is not None and notes != sorted(case.advisories):
+            result.problems.append(f"advisories {notes}, expected {sorted(case.advisories)}")
         results.append(result)
     return results

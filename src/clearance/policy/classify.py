@@ -35,6 +35,16 @@ def classify(pack: Pack, facts: dict[str, Any]) -> Label:
     return Label(pack.spec.default, "", "no rule applies", "")
 
 
+def advisories(pack: Pack, facts: dict[str, Any]) -> list[Label]:
+    """The advisories of a classifier or findings pack that hold for these facts: notes shown
+    beside the verdict that never change it (e.g. "this credential cannot be relied on")."""
+    return [
+        Label(a.spec.id, a.spec.id, a.spec.message, a.spec.cites)
+        for a in pack.advisories
+        if a.condition.holds(facts)
+    ]
+
+
 def findings(pack: Pack, facts: dict[str, Any]) -> list[Label]:
     """Every finding of a findings pack for one deliverable's facts (or its default)."""
     _require(pack, "findings")

@@ -139,6 +139,7 @@ class Block:
 
 
 _JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+_JPEG_JUNK = 64  # stray bytes before a marker that are skipped (libjpeg warns, then reads on)
 
 
 def jpeg_segments(src: Source) -> Iterator[Block]:
@@ -151,6 +152,11 @@ def jpeg_segments(src: Source) -> Iterator[Block]:
     pos = 2
     for _ in range(MAX_ITEMS):
         head = src.read(pos, 4)
+        if len(head) >= 2 and head[0] != 0xFF:  # stray bytes: decoders skip to the next marker
+            skip = src.read(pos, _JPEG_JUNK).find(b"\xff")
+            if skip > 0:
+                pos += skip
+                head = src.read(pos, 4)
         if len(head) < 2 or head[0] != 0xFF:
             raise StructureError(f"expected a JPEG marker at offset {pos}")
         marker = head[1]

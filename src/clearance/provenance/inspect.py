@@ -20,7 +20,7 @@ from clearance.provenance.sniff import media_type
 #: logged and skipped (a missing optional library must not stop a scan).
 EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
 #: Bump when an extractor's output changes: cached results of older versions are not reused.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 CHUNK = 1 << 20
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str
             reason = reason or f"{extractor.name}: {exc}"
             failed.append(extractor.name)
             continue
-        for section in ("c2pa", "xmp", "generator", "decode"):
+        for section in ("c2pa", "xmp", "generator", "decode", "aigc"):
             value = getattr(found, section)
             if value is not None:
                 parts[section] = value
@@ -82,7 +82,33 @@ def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str
         "facts": facts.model_dump(mode="json"),
         "signals": [s.model_dump() for s in signals],
         "reason": reason,
+        "credential": facts.c2pa.credential,
+        "labels": machine_labels(facts),
     }
+
+
+#: Source types that mark GenAI, in C2PA actions or IPTC metadata.
+_AI_TYPES = frozenset(
+    {"trainedAlgorithmicMedia", "trainedAlgorithmicData", "compositeWithTrainedAlgorithmicMedia"}
+)
+
+
+def machine_labels(facts: FileFacts) -> list[str]:
+    """The machine-readable AI labels a file carries — what labelling rules (EU AI Act
+    Art. 50(2), GB 45438-2025) ask of AI output: a C2PA manifest declaring a GenAI source
+    type (or Adobe's legacy assertion), IPTC DigitalSourceType / AISystemUsed, an AIGC label.
+    Tool names and generator parameters are not labels."""
+    found = []
+    c2pa = facts.c2pa
+    if any(a.source_type in _AI_TYPES for a in c2pa.actions) or (
+        "com.adobe.generative-ai" in c2pa.assertions
+    ):
+        found.append("C2PA")
+    if facts.xmp.source_type in _AI_TYPES or facts.xmp.ai_system:
+        found.append("IPTC")
+    if facts.aigc.present:
+        found.append("AIGC")
+    return found
 
 
 def unreadable(reason: str) -> dict[str, Any]:

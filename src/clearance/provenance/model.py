@@ -71,15 +71,24 @@ class C2paAction(_Facts):
     source_type: str = ""  # canonical IPTC term (source_type_term), "" when absent
     agent: str = ""  # softwareAgent name
     manifest: Literal["active", "ingredient"] = "active"
+    # How an ingredient manifest relates to the file: parentOf (an earlier state of this very
+    # asset, reached through parentOf links only), componentOf or inputTo (the first link
+    # that is not parentOf), "" for the active manifest or an ingredient nothing links to.
+    relationship: str = ""
+    description: str = ""  # the action's description (bounded), e.g. "AI Generated Image"
 
 
 class C2paFacts(_Facts):
     present: bool = False  # a C2PA manifest store was found (readable or not)
-    # none: no manifest; not-verified: read without validation (scan without --verify)
+    # none: no manifest; not-verified: read without validation (scan --no-verify)
     state: Literal["none", "not-verified", "Valid", "Invalid", "Trusted", "unreadable"] = "none"
+    # What a person is told about the credential: "" (none), "valid", "valid, untrusted
+    # signer", "expired", "invalid: CODE", "not verified", "unreadable: KIND"
+    credential: str = ""
     # remote-manifest-not-fetched | prerelease-manifest | unknown-algorithm | parse-error | other
     error: str = ""
     generator: str = ""  # claim_generator_info name (or claim_generator)
+    generators: list[str] = Field(default_factory=list)  # every manifest's generator name
     signer: str = ""  # certificate issuer / common name
     trusted: bool = False  # signer chains to a configured trust anchor
     # validation failure codes, without signingCredential.untrusted (that is ``trusted``)
@@ -98,10 +107,22 @@ class XmpFacts(_Facts):
     description_parameters: bool = False  # an A1111-style "Steps: N" block in dc:description
 
 
+class AigcFacts(_Facts):
+    """The implicit label of China's labelling measures (GB 45438-2025): an ``AIGC`` field
+    (XMP, PNG text, MP4 user data) with Label, ContentProducer, ProduceID, ..."""
+
+    present: bool = False
+    label: str = ""  # 1 = AI-generated, 2 = possibly AI-generated, 3 = suspected (as written)
+    producer: str = ""  # ContentProducer
+    where: str = ""
+
+
 class GeneratorFacts(_Facts):
     parameters: list[str] = Field(default_factory=list)  # generators whose parameters are embedded
     software: str = ""  # EXIF/PNG/container Software or encoder tag
-    known_generator: str = ""  # software/creator tool on the allow-list of unambiguous generators
+    # Tool names the file gives (Software, encoder, CreatorTool, EXIF Make/Model text);
+    # the ai-provenance pack holds the list of names that only generators write.
+    names: list[str] = Field(default_factory=list)
     watermark: str = ""  # a weak invisible-watermark reading, when checked
     prompt: str = ""  # the prompt in those parameters, when a parser could read it (bounded)
 
@@ -120,6 +141,7 @@ class FileFacts(_Facts):
     xmp: XmpFacts = Field(default_factory=XmpFacts)
     generator: GeneratorFacts = Field(default_factory=GeneratorFacts)
     decode: DecodeFacts = Field(default_factory=DecodeFacts)
+    aigc: AigcFacts = Field(default_factory=AigcFacts)
     errors: list[str] = Field(default_factory=list)  # extractors that failed on this file
 
 
@@ -152,6 +174,7 @@ class Extraction(BaseModel):
     xmp: XmpFacts | None = None
     generator: GeneratorFacts | None = None
     decode: DecodeFacts | None = None
+    aigc: AigcFacts | None = None
     signals: list[Signal] = Field(default_factory=list)
 
 
@@ -160,6 +183,6 @@ class ScanOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    verify: bool = False  # C2PA hash validation (reads whole files); off = metadata only
+    verify: bool = True  # C2PA validation (hashes, signature, dates); off = metadata only
     trust_anchors: str | None = None  # PEM bundle of trusted C2PA signing roots
     max_metadata_bytes: int = 16 * 1024 * 1024  # bound on any metadata block read into memory

@@ -8,6 +8,7 @@ chunks in flight; nothing holds the whole tree.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import time
@@ -15,11 +16,12 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from importlib import metadata
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from clearance.policy.classify import Label, classify, findings
+from clearance.policy.classify import Label, advisories, classify, findings
 from clearance.policy.pack import Pack
 from clearance.provenance.cache import ScanCache
 from clearance.provenance.inspect import EXTRACTOR_VERSION, inspect_many, unreadable
@@ -43,6 +45,12 @@ class FileResult:
     use_case: str = ""
     cached: bool = False
     facts: dict[str, Any] | None = None  # the file's facts, when the scanner keeps them
+    # C2PA credential state: "" (no C2PA), valid, valid, untrusted signer, expired,
+    # invalid: CODE, not verified, unreadable: KIND
+    credential: str = ""
+    # machine-readable AI labels the file carries: C2PA, IPTC, AIGC
+    labels: list[str] = field(default_factory=list)
+    notes: list[Label] = field(default_factory=list)  # the provenance pack's advisories
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -52,6 +60,9 @@ class FileResult:
             "media_type": self.media_type,
             "verdict": self.verdict,
             "verdict_rule": self.verdict_rule,
+            "credential": self.credential,
+            "labels": self.labels,
+            "advisories": [{"rule": n.rule, "message": n.because} for n in self.notes],
             "signals": self.signals,
             "findings": [
                 {
@@ -75,6 +86,7 @@ class Summary:
     seconds: float = 0.0
     verdicts: Counter[str] = field(default_factory=Counter)
     findings: Counter[str] = field(default_factory=Counter)
+    credentials: Counter[str] = field(default_factory=Counter)  # by state, "invalid: X" as is
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +96,7 @@ class Summary:
             "files_per_second": round(self.files / self.seconds, 1) if self.seconds else None,
             "verdicts": dict(sorted(self.verdicts.items())),
             "findings": dict(sorted(self.findings.items())),
+            "credentials": dict(sorted(self.credentials.items())),
         }
 
 
@@ -114,13 +127,15 @@ class Scanner:
     summary: Summary = field(default_factory=Summary)
 
     def cache_key(self) -> str:
-        """Cached results are reused only with the same extractors, options and provenance
-        pack (the verdict is cached with the facts it was decided from)."""
+        """Cached results are reused only with the same extractors, the same versions of the
+        libraries behind them (c2pa-rs, sd-parsers, Pillow), options, trust bundle and
+        provenance pack (the verdict is cached with the facts it was decided from)."""
         anchors = self.options.trust_anchors
         bundle = hashlib.sha256(Path(anchors).read_bytes()).hexdigest() if anchors else ""
         text = (
-            f"{EXTRACTOR_VERSION}|{self.options.model_dump_json()}|{bundle}|{self.with_hash}"
-            f"|{self.provenance.id}@{self.provenance.sha256}"
+            f"{EXTRACTOR_VERSION}|{library_versions()}|{self.options.model_dump_json()}"
+            f"|{bundle}|{self.with_hash}"
+            f"|{self.provenance.id}@{self.provenance.version}@{self.provenance.sha256}"
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -138,6 +153,8 @@ class Scanner:
             for result in self._results(walk(roots), cache, pool):
                 self.summary.files += 1
                 self.summary.verdicts[result.verdict] += 1
+                if result.credential:
+                    self.summary.credentials[result.credential] += 1
                 for finding in result.findings:
                     self.summary.findings[finding.value] += 1
                 if progress:
@@ -182,15 +199,19 @@ class Scanner:
                 raw = fresh[entry.path]
                 result = self._judge(entry, raw, cached=False)
                 if cache is not None:
-                    cache.store(entry, {**raw, "verdict": [result.verdict, result.verdict_rule]})
+                    notes = [n.rule for n in result.notes]
+                    verdict = [result.verdict, result.verdict_rule, notes]
+                    cache.store(entry, {**raw, "verdict": verdict})
                 yield result
 
     def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
         facts = raw["facts"]
         if "verdict" in raw:  # decided by this very pack version when it was cached
             verdict = Label(raw["verdict"][0], raw["verdict"][1], "", "")
+            notes = [self._advisory(rule) for rule in raw["verdict"][2]]
         else:
             verdict = classify(self.provenance, facts)
+            notes = advisories(self.provenance, facts)
         result = FileResult(
             path=entry.display,
             sha256=raw["sha256"],
@@ -202,6 +223,9 @@ class Scanner:
             signals=raw["signals"],
             cached=cached,
             facts=facts if self.keep_facts else None,
+            credential=raw.get("credential", ""),
+            labels=raw.get("labels", []),
+            notes=notes,
         )
         if cached:
             self.summary.cached += 1
@@ -213,6 +237,23 @@ class Scanner:
             deliverable = {"file": facts, "verdict": result.verdict, "asset": asset.model_dump()}
             result.findings = findings(self.deliverables, _with_defaults(deliverable))
         return result
+
+    def _advisory(self, rule: str) -> Label:
+        spec = next(a.spec for a in self.provenance.advisories if a.spec.id == rule)
+        return Label(spec.id, spec.id, spec.message, spec.cites)
+
+
+@functools.cache
+def library_versions() -> str:
+    """Versions of the libraries whose reading the facts depend on (part of the cache key:
+    upgrading c2pa-python or sd-parsers must not reuse verdicts read by the old one)."""
+    found = []
+    for name in ("c2pa-python", "sd-parsers", "pillow", "common-expression-language"):
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=-")
+    return ",".join(found)
 
 
 def _with_defaults(deliverable: dict[str, Any]) -> dict[str, Any]:

@@ -264,7 +264,8 @@ class Register:
         summary: dict[str, Any],
         files: list[dict[str, Any]],
     ) -> str:
-        """Record a scan's summary and the files that carried a signal or a finding."""
+        """Record a scan's summary and the files that carried a signal, a finding or a C2PA
+        credential (its state in ``credential``, cut to the column's 80 characters)."""
         scan_id = f"SC-{uuid.uuid4().hex[:10].upper()}"
         with self.write() as db:
             row = {
@@ -278,7 +279,10 @@ class Register:
             db.execute(sql_insert(schema.scans), [row])
             events = [Event("scan.record", f"scan:{scan_id}", production, None, row_digest(row))]
             unique = {f["path"]: f for f in files}  # two names may print the same
-            rows = [{"scan_id": scan_id, **f} for f in unique.values()]
+            rows = [
+                {"scan_id": scan_id, **f, "credential": (f.get("credential") or "")[:80] or None}
+                for f in unique.values()
+            ]
             if rows:
                 db.execute(sql_insert(schema.scan_files), rows)
                 events += [

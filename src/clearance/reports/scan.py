@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.provenance.scan import FileResult, Summary
+from clearance.reports.cuesheet.columns import defuse
 
 VERDICT_STYLE = {
     "ai-generated": "bold red",
@@ -38,6 +39,9 @@ CSV_COLUMNS = [
     "media_type",
     "verdict",
     "rule",
+    "credential",
+    "labels",
+    "advisories",
     "signals",
     "findings",
     "use_case",
@@ -46,37 +50,61 @@ CSV_COLUMNS = [
 
 
 def write_csv(out: TextIO, results: Iterable[FileResult]) -> None:
+    """One row a file. Every cell a spreadsheet could evaluate (a file named
+    ``=HYPERLINK(...)``, a signal value copied from metadata) is defused as in the cue sheet."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in results:
         signals = "; ".join(f"{s['kind']}={s['value']} ({s['strength']})" for s in r.signals)
         found = "; ".join(f.value for f in r.findings)
-        writer.writerow(
-            [
-                r.path,
-                r.sha256,
-                r.media_type,
-                r.verdict,
-                r.verdict_rule,
-                signals,
-                found,
-                r.use_case,
-                r.reason,
-            ]
-        )
+        row = [
+            r.path,
+            r.sha256,
+            r.media_type,
+            r.verdict,
+            r.verdict_rule,
+            r.credential,
+            "; ".join(r.labels),
+            "; ".join(n.rule for n in r.notes),
+            signals,
+            found,
+            r.use_case,
+            r.reason,
+        ]
+        writer.writerow([defuse(cell) for cell in row])
 
 
 def notable(results: Iterable[FileResult]) -> Iterator[FileResult]:
-    """Files worth a person's attention: a GenAI verdict, unreadable, or a finding."""
+    """Files worth a person's attention: a GenAI verdict, unreadable, a credential that is
+    not valid, or a finding."""
     for r in results:
-        if r.verdict != "no-ai-signal" or any(f.value != "ok" for f in r.findings):
+        if (
+            r.verdict != "no-ai-signal"
+            or any(f.value != "ok" for f in r.findings)
+            or r.credential.startswith(("invalid", "expired", "unreadable"))
+        ):
             yield r
+
+
+CREDENTIAL_STYLE = {"valid": "green", "expired": "yellow"}
+
+
+def credential_text(credential: str) -> Text:
+    """The credential state, coloured: red when invalid, dim when untrusted or absent."""
+    if not credential:
+        return Text("—", "dim")
+    style = CREDENTIAL_STYLE.get(credential, "")
+    if credential.startswith(("invalid", "unreadable")):
+        style = "bold red"
+    elif credential.startswith("valid,") or credential == "not verified":
+        style = "dim"
+    return Text(credential, style)
 
 
 def render_table(console: Console, results: list[FileResult], summary: Summary) -> None:
     table = Table(title="GenAI provenance in the scanned files", title_justify="left")
     table.add_column("File", overflow="fold", ratio=3)
-    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Verdict / C2PA credential", ratio=1, overflow="fold")
     table.add_column("Signals", ratio=3)
     table.add_column("Findings", no_wrap=True)
     for r in results:
@@ -84,12 +112,17 @@ def render_table(console: Console, results: list[FileResult], summary: Summary) 
         signals = "\n".join(f"{s['kind']}: {s['value']}" for s in strong[:4])
         if r.reason:
             signals = (signals + "\n" if signals else "") + f"({r.reason})"
+        for note in r.notes:
+            signals = (signals + "\n" if signals else "") + f"{note.rule}: {note.because}"
         found = "\n".join(
             f.value + (f" ({r.use_case})" if r.use_case else "")
             for f in r.findings
             if f.value != "ok"
         )
-        table.add_row(r.path, Text(r.verdict, VERDICT_STYLE.get(r.verdict, "")), signals, found)
+        verdict = Text(r.verdict, VERDICT_STYLE.get(r.verdict, ""))
+        if r.credential:
+            verdict.append("\n").append_text(credential_text(r.credential))
+        table.add_row(r.path, verdict, signals, found)
     if results:
         console.print(table)
     data = summary.to_json()
@@ -100,6 +133,10 @@ def render_table(console: Console, results: list[FileResult], summary: Summary) 
     if data["cached"]:
         line += f"; {data['cached']} unchanged (from the cache)"
     console.print(line)
+    if data["credentials"]:
+        console.print(
+            "C2PA credentials: " + ", ".join(f"{n} {c}" for c, n in data["credentials"].items())
+        )
     if data["findings"]:
         console.print("Findings: " + ", ".join(f"{n} {f}" for f, n in data["findings"].items()))
     console.print(

@@ -4,13 +4,13 @@ Network: remote manifests, OCSP and every other host are switched off in the c2p
 settings, so a file that only points at a remote manifest reads as
 ``remote-manifest-not-fetched`` instead of phoning out.
 
-Cost: with ``options.verify`` off, c2pa-rs parses the manifest store but validates nothing
-(no signature, trust or hash checks), so ``state`` is ``"not-verified"`` while ``present`` is
-true. Validation hashes the asset in one buffer the size of the file; leaving it off, a
-100 MB WAV or PNG reads in 2-35 ms with ~5 MB instead of ~200 ms with ~100 MB. JPEG differs:
-c2pa-rs loads the whole file either way (about 2.5x its size when there is no manifest), so
+Validation is on by default (a scan hashes every byte anyway): signature, certificate dates,
+trust and content hashes, summed up as ``credential`` (valid / valid, untrusted signer /
+expired / invalid: CODE). With ``options.verify`` off (``--no-verify``) c2pa-rs only parses
+the store and ``state`` is ``"not-verified"``. c2pa-rs loads the whole file for a JPEG, so
 every file first gets a header-only look (``may_hold_c2pa``) and skips c2pa-rs when its
-container holds no C2PA box and no XMP provenance reference.
+container holds no C2PA box and no XMP provenance reference: a file without C2PA costs the
+same with validation on or off.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _read_store(
         size = os.fstat(stream.fileno()).st_size
         if size == 0:
             raise ValueError("empty file")
-        if not options.verify and not may_hold_c2pa(stream, fmt):
+        if not may_hold_c2pa(stream, fmt):
             return None
         stream.seek(0)
         try:
@@ -257,24 +257,78 @@ def store_facts(store: dict[str, Any], *, verified: bool) -> C2paFacts:
     active_label = str(store.get("active_manifest") or "")
     active = _dict(manifests.get(active_label))
     state = _STATES.get(str(store.get("validation_state")), "none") if verified else "not-verified"
+    failures = failure_codes(store) if verified else []
+    relationships = ingredient_relationships(manifests, active_label)
+    generators = (generator_name(_dict(m)) for m in manifests.values())
     return C2paFacts(
         present=True,
         state=state,
+        credential=credential(state, failures),
         generator=generator_name(active),
+        generators=list(dict.fromkeys(g for g in generators if g)),
         signer=_signer(active),
         trusted=state == "Trusted",
-        failures=failure_codes(store) if verified else [],
+        failures=failures,
         assertions=_assertion_labels(active),
         actions=[
-            *_actions(active, "active"),
+            *_actions(active, "active", ""),
             *(
                 action
                 for label, manifest in manifests.items()
                 if label != active_label
-                for action in _actions(_dict(manifest), "ingredient")
+                for action in _actions(_dict(manifest), "ingredient", relationships.get(label, ""))
             ),
         ],
     )
+
+
+#: Failure codes that mean the signing certificate's validity period has passed; alone, the
+#: credential is "expired" (the claim was intact when signed) rather than "invalid".
+EXPIRED = frozenset({"signingCredential.expired", "timeStamp.expired"})
+
+
+#: Codes about trust or an offline look-up, not about the credential being broken: an
+#: untrusted CAWG identity signer, a DID that cannot be resolved without the network.
+_NOT_BROKEN = (".untrusted", "_unavailable")
+
+
+def credential(state: str, failures: list[str]) -> str:
+    """The credential state shown beside a verdict: ``valid`` (a trust anchor vouches for
+    the signer), ``valid, untrusted signer``, ``expired``, ``invalid: CODE`` (the first
+    failure of the active manifest, else of an ingredient) or ``not verified``."""
+    if state == "not-verified":
+        return "not verified"
+    if state == "Trusted":
+        return "valid"
+    failures = [f for f in failures if not f.endswith(_NOT_BROKEN)]
+    own = [f for f in failures if not f.startswith("ingredient:")]
+    broken = [f for f in own if f not in EXPIRED] or [f for f in failures if f not in EXPIRED]
+    if state == "Invalid" or own:
+        if broken:
+            return f"invalid: {broken[0]}"
+        return "expired" if own else "invalid"
+    if state == "Valid":
+        return "valid, untrusted signer"
+    return ""
+
+
+def ingredient_relationships(manifests: dict[str, Any], active_label: str) -> dict[str, str]:
+    """Manifest label → how it relates to the file: ``parentOf`` when every link from the
+    active manifest down to it is parentOf (an earlier state of this very asset), else the
+    first link that is not (componentOf, inputTo): a component of a parent is a component."""
+    found: dict[str, str] = {}
+    queue = [(active_label, "parentOf")]
+    while queue:
+        label, path = queue.pop(0)
+        for ingredient in _list(_dict(manifests.get(label)).get("ingredients")):
+            ingredient = _dict(ingredient)
+            target = ingredient.get("active_manifest")
+            if not isinstance(target, str) or target in found or target == active_label:
+                continue
+            link = str(ingredient.get("relationship") or "componentOf")
+            found[target] = link if path == "parentOf" else path
+            queue.append((target, found[target]))
+    return found
 
 
 def generator_name(manifest: dict[str, Any]) -> str:
@@ -320,7 +374,7 @@ def _assertion_labels(manifest: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(_INSTANCE_SUFFIX.sub("", x) for x in labels if isinstance(x, str)))
 
 
-def _actions(manifest: dict[str, Any], where: Where) -> Iterator[C2paAction]:
+def _actions(manifest: dict[str, Any], where: Where, relationship: str) -> Iterator[C2paAction]:
     """Every action of the manifest's ``c2pa.actions`` / ``c2pa.actions.v2`` assertions."""
     for assertion in map(_dict, _list(manifest.get("assertions"))):
         label = assertion.get("label")
@@ -329,12 +383,15 @@ def _actions(manifest: dict[str, Any], where: Where) -> Iterator[C2paAction]:
         data = _dict(assertion.get("data"))
         agents = _list(data.get("softwareAgents"))
         for action in _list(data.get("actions")):
-            yield _action(_dict(action), agents, where)
+            yield _action(_dict(action), agents, where, relationship)
 
 
-def _action(action: dict[str, Any], agents: list[Any], where: Where) -> C2paAction:
+def _action(
+    action: dict[str, Any], agents: list[Any], where: Where, relationship: str
+) -> C2paAction:
     source = action.get("digitalSourceType")
     agent = action.get("softwareAgent")
+    description = action.get("description")
     index = action.get("softwareAgentIndex")
     if agent is None and isinstance(index, int) and 0 <= index < len(agents):
         agent = agents[index]
@@ -343,6 +400,8 @@ def _action(action: dict[str, Any], agents: list[Any], where: Where) -> C2paActi
         source_type=source_type_term(source) if isinstance(source, str) else "",
         agent=_agent_name(agent),
         manifest=where,
+        relationship=relationship,
+        description=description.strip()[:200] if isinstance(description, str) else "",
     )
 
 
@@ -370,9 +429,14 @@ def _all_signals(facts: C2paFacts) -> Iterator[Signal]:
             yield Signal(kind="c2pa.digital_source_type", value=act.source_type,
                          strength="strong", source=source)  # fmt: skip
         else:
-            source = f"C2PA ingredient manifest, action {act.action}"
+            link = act.relationship or "unlinked"
+            source = f"C2PA ingredient manifest ({link}), action {act.action}"
             yield Signal(kind="c2pa.ingredient_source_type", value=act.source_type,
                          strength="medium", source=source)  # fmt: skip
+    for act in facts.actions:
+        if act.agent and act.manifest == "active":
+            yield Signal(kind="c2pa.software_agent", value=act.agent, strength="weak",
+                         source=f"C2PA active manifest, action {act.action}")  # fmt: skip
     for label in facts.assertions:
         if label in AI_ASSERTIONS:
             yield Signal(kind="c2pa.assertion", value=label, strength="strong",
@@ -382,7 +446,7 @@ def _all_signals(facts: C2paFacts) -> Iterator[Signal]:
                      source="C2PA active manifest, claim generator")  # fmt: skip
     if facts.state == "Invalid":
         detail = ", ".join(facts.failures) or "no failure code"
-        yield Signal(kind="c2pa.validation", value="Invalid", strength="medium",
+        yield Signal(kind="c2pa.validation", value=facts.credential, strength="medium",
                      source=f"c2pa-rs validation: {detail}")  # fmt: skip
 
 
@@ -406,7 +470,8 @@ def error_kind(exc: Exception) -> str:
 def _unreadable(kind: str, detail: str) -> Extraction:
     """A reader failure: C2PA is known to be there unless the file itself would not parse."""
     present = kind in ("remote-manifest-not-fetched", "prerelease-manifest", "unknown-algorithm")
-    facts = C2paFacts(present=present, state="unreadable", error=kind)
+    facts = C2paFacts(present=present, state="unreadable", error=kind,
+                      credential=f"unreadable: {kind}" if present else "")  # fmt: skip
     signal = Signal(kind="c2pa.error", value=kind, strength="weak", source=f"c2pa-rs: {detail}")
     return Extraction(c2pa=facts, signals=[signal])
 

@@ -2,8 +2,10 @@
 
 A1111/Forge, ComfyUI, InvokeAI, NovelAI and Fooocus leave prompts and sampler settings in PNG
 text chunks or EXIF UserComment; Midjourney leaves a ``Job ID:`` in the description; many
-tools name themselves in Software/CreatorTool. None of this is signed, but it is rarely left
-by anything else, so it is strong evidence of generation when C2PA is absent.
+tools name themselves in Software/CreatorTool (the ai-provenance pack holds the list of names
+that only generators write; the extractor only reports the names). None of this is signed,
+but it is rarely left by anything else, so it is strong evidence of generation when C2PA is
+absent. ComfyUI's WebP savers put the graph in EXIF Make/Model (``workflow:{...}``).
 
 The metadata blocks are found by walking the container (no pixel decoding); sd-parsers'
 parsers are then run on what was found, as its ``ParserManager`` would (default eagerness)
@@ -40,8 +42,8 @@ from clearance.provenance.containers import (
     png_text,
     riff_chunks,
 )
-from clearance.provenance.extractors.xmp import CREATOR_TOOL, has_sd_parameters, read_xmp
-from clearance.provenance.model import Extraction, GeneratorFacts, ScanOptions, Signal
+from clearance.provenance.extractors.xmp import AIGC, CREATOR_TOOL, has_sd_parameters, read_xmp
+from clearance.provenance.model import AigcFacts, Extraction, GeneratorFacts, ScanOptions, Signal
 from clearance.provenance.sniff import DNG
 
 if TYPE_CHECKING:
@@ -63,62 +65,9 @@ _KEY_GENERATORS = {  # PNG text keys that only these tools write (used when pars
 }
 _NOT_PROSE = ("XML:com.adobe.xmp", "Raw profile type", "icc", "exif:", "xmp:")  # PNG text keys
 _MIDJOURNEY_JOB = re.compile(r"Job ID:\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-")
-_KNOWN_GENERATORS = (  # canonical name, pattern (case-insensitive)
-    ("Midjourney", r"midjourney"),
-    ("DALL-E", r"\bdall[\s·\-_.]?e\b"),
-    ("NovelAI", r"\bnovel\s?ai\b"),
-    ("ComfyUI", r"\bcomfy\s?ui\b"),
-    ("InvokeAI", r"\binvoke\s?ai\b"),
-    ("Fooocus", r"\bfooocus\b"),
-    ("AUTOMATIC1111", r"automatic1111|stable-diffusion-webui"),
-    ("SD.Next", r"\bsd\.next\b"),
-    ("Stable Diffusion", r"stable[\s_-]?diffusion|dreamstudio|stability\s?ai"),
-    ("Adobe Firefly", r"\bfirefly\b"),
-    ("Runway", r"\brunway(?:ml)?\b"),
-    ("Sora", r"\bsora\b"),
-    ("Leonardo.Ai", r"\bleonardo[\s.]?ai\b"),
-    ("Ideogram", r"\bideogram\b"),
-    ("FLUX", r"\bflux(?:\.\d)?\b|black forest labs"),
-    ("Imagen", r"\bimagen\b"),
-    ("Gemini", r"\bgemini\b"),
-    ("ChatGPT", r"\bchatgpt\b|\bgpt-4o\b|\bgpt-image\b"),
-    ("Bing Image Creator", r"bing image creator"),
-    ("Microsoft Designer", r"microsoft designer"),
-    ("Draw Things", r"\bdraw things\b"),
-    ("Kling", r"\bkling\b"),
-    ("Pika", r"\bpika\b"),
-    ("Luma Dream Machine", r"dream machine"),
-    ("Krea", r"\bkrea\b"),
-    ("Playground", r"playground\s?ai"),
-    ("Craiyon", r"\bcraiyon\b"),
-    ("NightCafe", r"\bnightcafe\b"),
-    ("Suno", r"\bsuno\b"),
-    ("Udio", r"\budio\b"),
-    ("ElevenLabs", r"\beleven\s?labs\b"),
-)
-_KNOWN_PATTERN = re.compile(
-    "|".join(f"(?P<g{i}>{pattern})" for i, (_, pattern) in enumerate(_KNOWN_GENERATORS)),
-    re.IGNORECASE,
-)
-
-
-#: Cheap lower-case substrings, one of which every pattern above needs (skips the regex).
-_HINTS = (
-    *("midjourney", "dall", "novel", "comfy", "invoke", "fooocus", "automatic1111", "sd.next"),
-    *("stable", "dreamstudio", "stability", "firefly", "runway", "sora", "leonardo", "ideogram"),
-    *("flux", "black", "imagen", "gemini", "chatgpt", "gpt-", "bing", "designer", "draw"),
-    *("kling", "pika", "dream", "krea", "playground", "craiyon", "nightcafe", "suno", "udio"),
-    "eleven",
-)
-
-
-def known_generator(value: str) -> str:
-    """The allow-listed generator named in a Software/CreatorTool value, else ""."""
-    lower = value.lower()
-    if not any(hint in lower for hint in _HINTS):
-        return ""
-    match = _KNOWN_PATTERN.search(value)
-    return _KNOWN_GENERATORS[int(match.lastgroup[1:])][0] if match and match.lastgroup else ""
+_NAME_LIMIT = 200  # characters of one tool name handed to the pack
+#: EXIF Make/Model prefixes ComfyUI's WebP savers use for its graph (no PNG text in WebP).
+_EXIF_GRAPH = {"workflow:": "workflow", "prompt:": "prompt"}
 
 
 # --------------------------------------------------------------------------- gathering
@@ -132,6 +81,7 @@ class Found:
     texts: list[tuple[str, str]] = field(default_factory=list)  # (where, text) to check
     user_comment: str = ""
     software: list[tuple[str, str]] = field(default_factory=list)  # (where, value)
+    aigc: list[tuple[str, str]] = field(default_factory=list)  # (where, AIGC label text)
     ihdr: bytes = b""
     idat: list[Block] = field(default_factory=list)
 
@@ -172,7 +122,9 @@ def _png_entry(found: Found, keyword: str, text: str) -> None:
     any other text is checked for parameter blocks and Midjourney job ids."""
     found.png_text.setdefault(keyword, text)
     where = f"PNG text '{keyword}'"
-    if keyword in ("Software", "exif:Software"):
+    if keyword == "AIGC":
+        found.aigc.append((where, text))
+    elif keyword in ("Software", "exif:Software"):
         found.software.append((where, text.strip()))
     elif keyword not in _SD_TRIGGERS and not keyword.startswith(_NOT_PROSE):
         found.texts.append((where, text))
@@ -190,7 +142,8 @@ def _tiff(src: Source, found: Found, limit: int) -> None:
     _exif(src, found, "TIFF")
 
 
-_IFD0_TAGS = frozenset({0x0131, 0x010E, 0x9C9C, 0x8769})  # Software, description, ExifIFD
+#: Software, description, XPComment, ExifIFD, Make, Model
+_IFD0_TAGS = frozenset({0x0131, 0x010E, 0x9C9C, 0x8769, 0x010F, 0x0110})
 _USER_COMMENT = frozenset({0x9286})
 
 
@@ -203,6 +156,9 @@ def _exif(src: Source, found: Found, where: str) -> None:
             found.software.append((f"{where} Software", tiff.text(ifd0[0x0131], _TEXT_LIMIT)))
         if 0x010E in ifd0:
             found.texts.append((f"{where} ImageDescription", tiff.text(ifd0[0x010E], _TEXT_LIMIT)))
+        for tag in (0x010F, 0x0110):  # ComfyUI WebP: "workflow:{...}", "prompt:{...}"
+            if tag in ifd0:
+                _exif_graph(tiff.text(ifd0[tag], _TEXT_LIMIT), found, where)
         if 0x9C9C in ifd0:
             xp = tiff.value(ifd0[0x9C9C], _TEXT_LIMIT)
             found.texts.append((f"{where} XPComment", xp.decode("utf-16-le", "replace")))
@@ -213,6 +169,13 @@ def _exif(src: Source, found: Found, where: str) -> None:
                 found.user_comment = user_comment(raw)
     except StructureError:
         pass
+
+
+def _exif_graph(value: str, found: Found, where: str) -> None:
+    del where  # the graph is reported like PNG text (sd-parsers reads both the same way)
+    for prefix, key in _EXIF_GRAPH.items():
+        if value[: len(prefix)].lower() == prefix:
+            found.png_text.setdefault(key, value[len(prefix) :])
 
 
 def user_comment(raw: bytes) -> str:
@@ -275,6 +238,10 @@ def _bmff(src: Source, found: Found, limit: int) -> None:
             if box is not None:  # QuickTime text: length (2), language (2), text
                 value = _decode(src.read(box.offset + 4, min(box.length - 4, _TEXT_LIMIT)))
                 found.software.append((f"QuickTime {kind.decode('latin-1')}", value))
+        aigc = find_box(src, (b"AIGC",), udta.offset, udta.end)
+        if aigc is not None:
+            value = _decode(src.read(aigc.offset, min(aigc.length, _TEXT_LIMIT)))
+            found.aigc.append(("QuickTime udta AIGC", value))
         ilst = find_box(src, (b"meta", b"ilst"), udta.offset, udta.end)
         if ilst is not None:
             _ilst(src, ilst, None, found)
@@ -309,6 +276,7 @@ def _mdta_keys(raw: bytes) -> dict[int, bytes]:
 
 
 _SOFTWARE_KEYS = (b"\xa9too", b"com.apple.quicktime.software")
+_AIGC_KEYS = (b"AIGC", b"com.aigc.label")
 
 
 def _ilst(src: Source, ilst: Block, keys: dict[int, bytes] | None, found: Found) -> None:
@@ -316,12 +284,13 @@ def _ilst(src: Source, ilst: Block, keys: dict[int, bytes] | None, found: Found)
     index."""
     for item in bmff_boxes(src, ilst.offset, ilst.end):
         name = item.kind if keys is None else keys.get(int.from_bytes(item.kind, "big"))
-        if name not in _SOFTWARE_KEYS:
+        if name not in _SOFTWARE_KEYS and name not in _AIGC_KEYS:
             continue
         data = find_box(src, (b"data",), item.offset, item.end)
-        if data is not None:  # data: type (4), locale (4), value
+        if data is not None and name is not None:  # data: type (4), locale (4), value
             value = _decode(src.read(data.offset + 8, min(data.length - 8, _TEXT_LIMIT)))
-            found.software.append((f"QuickTime {name.decode('latin-1')}", value))
+            where = f"QuickTime {name.decode('latin-1')}"
+            (found.aigc if name in _AIGC_KEYS else found.software).append((where, value))
 
 
 _GATHERERS: dict[str, Callable[[Source, Found, int], None]] = {
@@ -573,22 +542,41 @@ def _stealth_parameters(path: Path, src: Source, found: Found, hits: Hits, limit
 # --------------------------------------------------------------------------- extractor
 
 
-def _software(found: Found, creator_tool: str) -> tuple[str, str, str]:
-    """(software, known generator, where the generator was named)."""
-    software = next((value for _, value in found.software if value), "")
-    named = [*found.software, ("XMP CreatorTool", creator_tool)]
-    for where, value in named:
-        name = known_generator(value) if value else ""
-        if name:
-            return software, name, f"{where} '{value}'"
-    return software, "", ""
+def _names(found: Found, creator_tool: str) -> list[str]:
+    """Tool names the file gives, for the pack's list of generator names."""
+    named = [value for _, value in found.software] + [creator_tool]
+    return list(dict.fromkeys(v.strip()[:_NAME_LIMIT] for v in named if v.strip()))
 
 
-def _signals(hits: Hits, known: str, known_where: str) -> Iterator[Signal]:
+def aigc_facts(found: list[tuple[str, str]]) -> AigcFacts | None:
+    """The first AIGC implicit label: a JSON object (Label, ContentProducer, ProduceID,
+    ContentPropagator, PropagateID, ...), or any other text, which still labels the file."""
+    if not found:
+        return None
+    where, text = found[0]
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    fields = {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
+    return AigcFacts(
+        present=True,
+        label=str(fields.get("label", ""))[:_NAME_LIMIT],
+        producer=str(fields.get("contentproducer", ""))[:_NAME_LIMIT],
+        where=where,
+    )
+
+
+def _signals(hits: Hits, found: Found, aigc: AigcFacts | None) -> Iterator[Signal]:
     for name, where in sorted(hits.items.items()):
         yield Signal(kind="generator.parameters", value=name, strength="strong", source=where)
-    if known:
-        yield Signal(kind="generator.software", value=known, strength="medium", source=known_where)
+    for where, value in found.software:
+        if value:
+            yield Signal(kind="generator.software", value=value[:_NAME_LIMIT], strength="weak",
+                         source=where)  # fmt: skip
+    if aigc is not None:
+        value = f"Label={aigc.label}" + (f", ContentProducer={aigc.producer}" * bool(aigc.producer))
+        yield Signal(kind="aigc.label", value=value, strength="strong", source=aigc.where)
 
 
 class GeneratorExtractor:
@@ -610,17 +598,20 @@ class GeneratorExtractor:
             xmp = read_xmp(path, media_type, limit)
             if xmp.description:
                 found.texts.append(("XMP dc:description", xmp.description))
+            if xmp.props.get(AIGC):
+                found.aigc.append((f"XMP ({xmp.where}) AIGC", xmp.props[AIGC]))
             _text_parameters(found, hits)
             if not hits.items and media_type == "image/png":
                 _stealth_parameters(path, src, found, hits, limit)
-        software, known, known_where = _software(found, xmp.props.get(CREATOR_TOOL, ""))
         facts = GeneratorFacts(
             parameters=sorted(hits.items),
-            software=software,
-            known_generator=known,
+            software=next((value for _, value in found.software if value), ""),
+            names=_names(found, xmp.props.get(CREATOR_TOOL, "")),
             prompt=hits.prompt,
         )
-        return Extraction(generator=facts, signals=list(_signals(hits, known, known_where)))
+        aigc = aigc_facts(found.aigc)
+        signals = list(_signals(hits, found, aigc))
+        return Extraction(generator=facts, aigc=aigc, signals=signals)
 
 
 EXTRACTOR = GeneratorExtractor()

@@ -56,6 +56,8 @@ CREATOR_TOOL = "{http://ns.adobe.com/xap/1.0/}CreatorTool"
 PROVENANCE = "{http://purl.org/dc/terms/}provenance"
 DESCRIPTION = "{http://purl.org/dc/elements/1.1/}description"
 _WANTED = (DIGITAL_SOURCE_TYPE, AI_SYSTEM, AI_PROMPT, CREATOR_TOOL, PROVENANCE, DESCRIPTION)
+#: GB 45438-2025 implicit label (TC260 namespace, read in any namespace by its local name).
+AIGC = "AIGC"
 
 #: Source types that declare generative AI (IPTC); the others are reported as weak context.
 AI_SOURCE_TYPES = frozenset(
@@ -314,7 +316,23 @@ def _properties(root: Element) -> dict[str, str]:
                 value = _value(element)
             if value:
                 props[name] = value.strip()
+        if AIGC not in props:
+            aigc = _local(desc, AIGC)
+            if aigc:
+                props[AIGC] = aigc.strip()
     return props
+
+
+def _local(desc: Element, local: str) -> str:
+    """An attribute or child of ``desc`` by local name, whatever its namespace."""
+    suffix = "}" + local
+    for name, value in desc.attrib.items():
+        if name.endswith(suffix) or name == local:
+            return value
+    for child in desc:
+        if isinstance(child.tag, str) and (child.tag.endswith(suffix) or child.tag == local):
+            return _value(child)
+    return ""
 
 
 def _value(element: Element) -> str:
