@@ -3,7 +3,9 @@ cookies, the login rate limit, security headers, open redirects and escaping."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from starlette.routing import Mount, Route
 
 from clearance.register import schema
 from clearance.register.accounts import ROLE_RANK
+from clearance.register.evidence import ReportUse
 from clearance.web.app import create_app
 from clearance.web.deps import Settings
 from clearance.web.security import LOGIN_COOKIE, SESSION_COOKIE
@@ -66,10 +69,63 @@ class Case:
     json: Callable[[str], Any] | None = None
     form: Callable[[str], dict[str, Any]] | None = None
     ok_text: str = ""  # must appear in the body of an allowed call
+    files: Callable[[str], dict[str, Any]] | None = None  # multipart uploads (with ``form``)
+    #: Path parameters made afresh for each call: (web app, caller's username, production).
+    prepare: Callable[[WebApp, str | None, str], dict[str, str]] | None = None
 
     @property
     def api(self) -> bool:
         return self.route.startswith("/api/v1/")
+
+
+def _fresh_evidence(web: WebApp, username: str | None, production: str) -> dict[str, str]:
+    """A report of use to revoke (each allowed call revokes one)."""
+    if production not in (A, B):
+        return {"evidence_id": "EV-NONE"}
+    item = ReportUse(
+        production=production, use_cases=["UC-1"], date=dt.date(2024, 5, 1), contact="studio"
+    )
+    return {"evidence_id": web.register().record(item)}
+
+
+def _fresh_member(web: WebApp, username: str | None, production: str) -> dict[str, str]:
+    """A member to remove or disable (each allowed call removes one)."""
+    if production not in (A, B):
+        return {"username": "nobody"}
+    name = f"member-{next(_serial)}"
+    web.accounts().add_user(name, PASSWORD)
+    web.accounts().grant(name, production, "contributor")
+    return {"username": name}
+
+
+def _fresh_token(web: WebApp, username: str | None, production: str) -> dict[str, str]:
+    """One of the caller's own tokens (anonymous callers: someone else's)."""
+    return {"token_id": web.accounts().create_token(username or "nobody", "matrix")[0]}
+
+
+def _other_use_case(web: WebApp, username: str | None, production: str) -> dict[str, str]:
+    """Revisions go to UC-10 of A, and to a use case of B declared for it: whoever revises
+    UC-1 would have declared it, and could no longer clear it."""
+    if production == B:
+        body = _declare_json(B)
+        assert web.api("member-b").post(f"/api/v1/productions/{B}/use-cases", json=body).is_success
+        return {"uc_id": body["id"]}
+    return {"uc_id": "UC-10" if production == A else "UC-1"}
+
+
+def _revise_json(production: str) -> dict[str, Any]:
+    return {"title": f"ALPHA revised {next(_serial)}", "answers": _answers(production)}
+
+
+def _revise_form(production: str) -> dict[str, Any]:
+    form = _declare_form(production)
+    form["title"] = f"ALPHA revised {next(_serial)}"
+    return form
+
+
+def _report_use_form(production: str) -> dict[str, Any]:
+    return {"kind": "report-use", "use_cases": "UC-1", "contact": "studio",
+            "date": "2024-05-01"}  # fmt: skip
 
 
 P = "/api/v1/productions/{production}"
@@ -164,6 +220,108 @@ CASES = [
         ok=303,
         form=lambda p: {"username": "contributor-a", "role": "contributor"},
     ),
+    # -- evidence in the browser, revisions, the audit trail, accounts (issue 10)
+    Case(
+        "POST",
+        P + "/evidence/upload",
+        "production",
+        ok=201,
+        form=lambda p: {
+            "evidence": json.dumps(
+                {
+                    "kind": "report-use",
+                    "use_cases": ["UC-1"],
+                    "fields": {"contact": "studio", "date": "2024-05-01"},
+                }
+            )
+        },
+        files=lambda p: {"attachment": ("mail.eml", b"From: studio\n", "message/rfc822")},
+    ),
+    Case(
+        "POST",
+        P + "/evidence",
+        "production",
+        role="reviewer",
+        ok=201,
+        json=lambda p: {
+            "kind": "legal-review",
+            "use_cases": ["UC-1"],
+            "fields": {"by": "counsel", "date": "2024-05-01"},
+        },
+    ),
+    Case(
+        "POST",
+        P + "/evidence/{evidence_id}/revoke",
+        "production",
+        role="reviewer",
+        json=lambda p: {"reason": "sent to the wrong contact"},
+        prepare=_fresh_evidence,
+    ),
+    Case("PUT", P + "/use-cases/{uc_id}", "production", json=_revise_json, prepare=_other_use_case),
+    Case("GET", P + "/audit", "production"),
+    Case("DELETE", P + "/members/{username}", "production", role="admin", prepare=_fresh_member),
+    Case(
+        "POST",
+        P + "/members/{username}/disable",
+        "production",
+        role="admin",
+        prepare=_fresh_member,
+    ),
+    Case("GET", "/api/v1/me/tokens", "user"),
+    Case("POST", "/api/v1/me/tokens/{token_id}/revoke", "user", prepare=_fresh_token),
+    Case("GET", "/p/{production}/evidence/new", "production"),
+    Case("POST", "/p/{production}/evidence", "production", ok=303, form=_report_use_form),
+    Case(
+        "POST",
+        "/p/{production}/evidence",
+        "production",
+        role="reviewer",
+        ok=303,
+        form=lambda p: {
+            "kind": "legal-review",
+            "use_cases": "UC-1",
+            "by": "counsel",
+            "date": "2024-05-01",
+        },
+    ),
+    Case(
+        "POST",
+        "/p/{production}/evidence/{evidence_id}/revoke",
+        "production",
+        role="reviewer",
+        ok=303,
+        form=lambda p: {"reason": "sent to the wrong contact"},
+        prepare=_fresh_evidence,
+    ),
+    Case("GET", "/p/{production}/use-cases/{uc_id}/edit", "production"),
+    Case("POST", "/p/{production}/use-cases/{uc_id}/edit", "production", form=lambda p: {}),
+    Case(
+        "POST",
+        "/p/{production}/use-cases/{uc_id}/edit/save",
+        "production",
+        ok=303,
+        form=_revise_form,
+        prepare=_other_use_case,
+    ),
+    Case("GET", "/p/{production}/audit", "production"),
+    Case(
+        "POST",
+        "/p/{production}/members/{username}/remove",
+        "production",
+        role="admin",
+        ok=303,
+        prepare=_fresh_member,
+    ),
+    Case(
+        "POST",
+        "/p/{production}/members/{username}/disable",
+        "production",
+        role="admin",
+        ok=303,
+        prepare=_fresh_member,
+    ),
+    Case("GET", "/account", "user"),
+    Case("POST", "/account/tokens/{token_id}/revoke", "user", ok=303, prepare=_fresh_token),
     Case("POST", "/logout", "logout", ok=303),  # last: it ends the caller's session
 ]
 
@@ -229,11 +387,23 @@ def _client(web: WebApp, caller: Caller) -> tuple[TestClient, dict[str, str]]:
     return web.api(caller.username), {}
 
 
-def _call(client: TestClient, headers: dict[str, str], case: Case, production: str) -> Any:
-    path = case.route.format(production=production, uc_id="UC-1", fmt="csv", path="app.css")
-    extra = headers if case.method == "POST" else {}
+def _call(
+    web: WebApp,
+    client: TestClient,
+    headers: dict[str, str],
+    case: Case,
+    production: str,
+    username: str | None,
+) -> Any:
+    made = case.prepare(web, username, production) if case.prepare else {}
+    params = {"uc_id": "UC-1", "fmt": "csv", "path": "app.css", **made}
+    path = case.route.format(production=production, **params)
+    extra = headers if case.method in ("POST", "PUT", "DELETE") else {}
     if case.json is not None:
         return client.request(case.method, path, json=case.json(production), headers=extra)
+    if case.files is not None:
+        form = case.form(production) if case.form else {}
+        return client.post(path, data=form, files=case.files(production), headers=extra)
     if case.form is not None:
         return client.request(case.method, path, data=case.form(production), headers=extra)
     return client.request(case.method, path, headers=extra)
@@ -260,7 +430,7 @@ def _check_all(web: WebApp) -> Iterator[str]:
         client, headers = _client(web, caller)
         productions = [A, B] if caller.username == "member-b" else [A]
         for case, production in itertools.product(CASES, productions):
-            response = _call(client, headers, case, production)
+            response = _call(web, client, headers, case, production, caller.username)
             want = _expected(case, caller, production)
             label = f"{caller.name} {case.method} {case.route} [{production}]"
             if response.status_code != want:
@@ -278,7 +448,7 @@ def _check_all(web: WebApp) -> Iterator[str]:
                     yield f"{label}: production A's data in the body"
                 if want == 404:
                     # Exactly what a production that does not exist answers.
-                    other = _call(client, headers, case, "prod-zz")
+                    other = _call(web, client, headers, case, "prod-zz", caller.username)
                     if (other.status_code, other.text) != (404, response.text):
                         yield f"{label}: differs from a nonexistent production"
 

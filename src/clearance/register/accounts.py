@@ -133,6 +133,8 @@ class Accounts:
                 "granted_at": audit.now(),
             }
             if old is not None:
+                if old.role == "admin" and role != "admin":
+                    self._keep_an_admin(db, production, user.id)
                 db.execute(
                     delete(table).where(
                         table.c.user_id == user.id, table.c.production_id == production
@@ -147,6 +149,71 @@ class Accounts:
                 row_digest(row),
             )
             audit.append(db, self.register.actor, [event])
+
+    def leave(self, username: str, production: str) -> None:
+        """Take ``username``'s role in ``production`` away (refused for its last admin: a
+        production nobody can administer could never get members again but by hand)."""
+        table = schema.memberships
+        with self.register.write() as db:
+            user = self._require_user(db, username)
+            old = db.execute(
+                select(table).where(table.c.user_id == user.id, table.c.production_id == production)
+            ).first()
+            if old is None:
+                raise _problem("username", f"{username!r} is not a member of {production}")
+            if old.role == "admin":
+                self._keep_an_admin(db, production, user.id)
+            db.execute(
+                delete(table).where(table.c.user_id == user.id, table.c.production_id == production)
+            )
+            event = Event(
+                "membership.revoke",
+                f"membership:{production}/{user.id}",
+                production,
+                row_digest(old),
+                None,
+            )
+            audit.append(db, self.register.actor, [event])
+
+    def set_disabled(self, username: str, disabled: bool = True) -> None:
+        """Disable (or enable again) an account: a disabled account cannot sign in, and its
+        sessions end at once; its tokens stop working (they are checked against the account).
+        The last enabled admin of a production cannot be disabled."""
+        with self.register.write() as db:
+            row = self._require_user(db, username)
+            if bool(row.disabled) == disabled:
+                state = "disabled" if disabled else "enabled"
+                raise _problem("username", f"{username!r} is already {state}")
+            if disabled:
+                table = schema.memberships
+                for m in db.execute(
+                    select(table).where(table.c.user_id == row.id, table.c.role == "admin")
+                ):
+                    self._keep_an_admin(db, m.production_id, row.id)
+            action = "user.disable" if disabled else "user.enable"
+            self._update_user(db, row, {"disabled": disabled}, action)
+            if disabled:
+                db.execute(
+                    delete(schema.web_sessions).where(schema.web_sessions.c.user_id == row.id)
+                )
+
+    def _keep_an_admin(self, db: Connection, production: str, leaving: str) -> None:
+        """Refuse when ``leaving`` is the last enabled admin of ``production``."""
+        m, u = schema.memberships, schema.users
+        others = db.execute(
+            select(m.c.user_id)
+            .join(u, u.c.id == m.c.user_id)
+            .where(
+                m.c.production_id == production,
+                m.c.role == "admin",
+                m.c.user_id != leaving,
+                u.c.disabled.is_(False),
+            )
+        ).first()
+        if others is None:
+            raise _problem(
+                "role", f"the last admin of {production} cannot leave: make another admin first"
+            )
 
     def users(self) -> list[User]:
         with self.register.read() as db:
@@ -185,10 +252,30 @@ class Accounts:
             audit.append(db, self.register.actor, [event])
         return str(row["id"]), secret
 
-    def revoke_token(self, token_id: str) -> None:
+    def tokens(self, username: str) -> list[dict[str, Any]]:
+        """An account's API tokens, newest first (ids and names: never the secret)."""
+        table = schema.api_tokens
+        with self.register.read() as db:
+            user = self._require_user(db, username)
+            rows = db.execute(
+                select(table.c.id, table.c.name, table.c.created_at, table.c.revoked_at)
+                .where(table.c.user_id == user.id)
+                .order_by(table.c.created_at.desc())
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def revoke_token(self, token_id: str, owner: str | None = None) -> None:
+        """Revoke a token; with ``owner``, only one of that account's (the web app lets
+        people revoke their own)."""
         table = schema.api_tokens
         with self.register.write() as db:
             row = db.execute(select(table).where(table.c.id == token_id)).first()
+            if (
+                owner is not None
+                and row is not None
+                and row.user_id != self._require_user(db, owner).id
+            ):
+                row = None  # another account's token: as if it did not exist
             if row is None or row.revoked_at is not None:
                 raise _problem("token", f"no active token {token_id!r}")
             values = {"revoked_at": audit.now()}
@@ -285,6 +372,10 @@ class Accounts:
             current = register._current_use_cases(db, production)
             if uc_id not in current:
                 raise _problem("use_case", f"no use case {uc_id!r} in {production}")
+            if decision == "approved" and register.actor in declarers(db, production, uc_id):
+                raise _problem(
+                    "decision", f"{register.actor} declared {uc_id}: another reviewer approves it"
+                )
             evidence_id = None
             if decision == "approved":
                 approval = Approval(
@@ -343,3 +434,20 @@ class Accounts:
             for m in db.execute(select(table).where(table.c.user_id == row.id))
         }
         return User(row.id, row.username, row.display_name, bool(row.is_admin), roles)
+
+
+def declarers(db: Connection, production: str, uc_id: str) -> set[str]:
+    """Who declared a use case: whoever recorded its first revision and its current one.
+    Nobody approves (or clears) a use case they declared themselves."""
+    uc, rev = schema.use_cases, schema.revisions
+    row = db.execute(
+        select(uc.c.pk, uc.c.revision).where(uc.c.production_id == production, uc.c.uc_id == uc_id)
+    ).first()
+    if row is None:
+        return set()
+    found = db.execute(
+        select(rev.c.created_by).where(
+            rev.c.use_case_pk == row.pk, rev.c.revision.in_([1, row.revision])
+        )
+    )
+    return {r.created_by for r in found}

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from clearance.manifest.errors import ManifestError
-from clearance.register.evidence import Approval, Clearance, Consent, ReportUse
 from clearance.web import data, services
 from clearance.web.deps import Context, context
 
@@ -35,15 +33,43 @@ class ReviewIn(BaseModel):
     expires: dt.date | None = None
 
 
+Short = Annotated[str, Field(max_length=200)]
+#: Intake answers: fact → a choice, or a list of choices (bounded: the facts and choices
+#: are the pack's, so nothing legitimate comes near these limits).
+Answers = Annotated[
+    dict[
+        Annotated[str, Field(max_length=100)],
+        Short | bool | Annotated[list[Short], Field(max_length=100)],
+    ],
+    Field(max_length=60),
+]
+
+
 class EvidenceIn(BaseModel):
     """Evidence as the CLI records it: ``kind`` and the fields of that kind (see ``clearance
-    report-use``, ``approve``, ``consent add``, ``clear``)."""
+    report-use``, ``approve``, ``consent add``, ``clear``). Contributors record report-use
+    only; every other kind needs the reviewer role, and nobody records evidence that clears
+    a use case they declared."""
 
     kind: Literal["report-use", "written-approval", "talent-consent", "legal-review",
                   "rights-clearance", "tool-terms-review", "union-agreement",
                   "human-authorship"]  # fmt: skip
     use_cases: list[Annotated[str, Field(max_length=100)]] = Field(min_length=1, max_length=200)
-    fields: dict[str, Any] = Field(default_factory=dict)
+    fields: dict[Annotated[str, Field(max_length=50)], Any] = Field(
+        default_factory=dict, max_length=30
+    )
+
+
+class RevokeIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReviseIn(BaseModel):
+    """A new revision of a use case: its title, description and intake answers."""
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(None, max_length=4000)
+    answers: Answers = Field(default_factory=dict)
 
 
 class MemberIn(BaseModel):
@@ -59,7 +85,7 @@ class DeclareIn(BaseModel):
     id: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
     description: str | None = Field(None, max_length=4000)
-    answers: dict[str, Any] = Field(default_factory=dict)
+    answers: Answers = Field(default_factory=dict)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -104,7 +130,7 @@ def use_case(production: str, uc_id: str, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.post("/productions/{production}/intake", response_model=None, responses=WRITE_ERRORS)
-def intake(production: str, answers: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+def intake(production: str, answers: Answers, ctx: Ctx) -> dict[str, Any]:
     """Given answers so far (fact → answer), the next question to ask and the provisional
     decision; ``question`` is null when the decision is settled."""
     ctx.member(production)
@@ -144,44 +170,90 @@ def review(production: str, uc_id: str, body: ReviewIn, ctx: Ctx) -> dict[str, A
     responses=WRITE_ERRORS,
 )
 def add_evidence(production: str, body: EvidenceIn, ctx: Ctx) -> dict[str, Any]:
-    """Record evidence (report of use, approval, consent, clearance). Approvals need the
-    reviewer role; everything else a contributor."""
-    ctx.member(production, "reviewer" if body.kind == "written-approval" else "contributor")
-    models: dict[str, type[ReportUse | Approval | Consent | Clearance]] = {
-        "report-use": ReportUse,
-        "written-approval": Approval,
-        "talent-consent": Consent,
-    }
-    model = models.get(body.kind, Clearance)
-    # The production, use cases and kind are the checked ones: ``fields`` may not redirect
-    # the evidence to a production the caller was not authorised for.
-    fixed = {"production", "use_cases", "kind"} & body.fields.keys()
-    if fixed:
-        raise HTTPException(422, f"fields: {', '.join(sorted(fixed))} may not be set here")
+    """Record evidence (report of use, approval, consent, clearance); with an attachment, use
+    ``/evidence/upload``."""
+    ctx.member(production)
+    kind, fields = body.kind, body.fields
+    return {"id": services.record_evidence(ctx, production, kind, body.use_cases, fields)}
+
+
+@router.post(
+    "/productions/{production}/evidence/upload",
+    response_model=None,
+    status_code=201,
+    responses={**WRITE_ERRORS, 413: {"model": Problem, "description": "attachment over 50 MiB"}},
+)
+def add_evidence_with_attachment(
+    production: str,
+    evidence: Annotated[str, Form(max_length=100_000, description="EvidenceIn as JSON")],
+    attachment: Annotated[UploadFile, File(description="signed PDF, e-mail …; 50 MiB at most")],
+    ctx: Ctx,
+) -> dict[str, Any]:
+    """Record evidence with its attachment (multipart): stored by content (sha256) exactly
+    as ``clearance … --attach`` stores it."""
+    ctx.member(production)
     try:
-        item = model.model_validate(
-            {
-                "production": production,
-                "use_cases": body.use_cases,
-                "kind": body.kind,
-                **body.fields,
-            }
-        )
-        if getattr(item, "attachment", None) is not None:
-            raise HTTPException(422, "attachments are recorded with the CLI (clearance … --attach)")
-        evidence_id = ctx.register.record(item, "api")
+        body = EvidenceIn.model_validate_json(evidence)
     except ValidationError as exc:
         raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from exc
-    except ManifestError as exc:
-        raise HTTPException(422, [str(e) for e in exc.errors]) from exc
-    return {"id": evidence_id}
+    if attachment.size is not None and attachment.size > services.MAX_ATTACHMENT:
+        raise HTTPException(413, "attachment over 50 MiB")
+    upload = services.Upload(attachment.filename or "attachment", attachment.file)
+    found = services.record_evidence(
+        ctx, production, body.kind, body.use_cases, body.fields, upload
+    )
+    return {"id": found}
+
+
+@router.post(
+    "/productions/{production}/evidence/{evidence_id}/revoke",
+    response_model=None,
+    responses={**WRITE_ERRORS, 409: {"model": Problem, "description": "already revoked"}},
+)
+def revoke_evidence(production: str, evidence_id: str, body: RevokeIn, ctx: Ctx) -> dict[str, Any]:
+    """Revoke evidence (reviewers), with the reason; it no longer meets any obligation."""
+    ctx.member(production, "reviewer")
+    return services.revoke_evidence(ctx, production, evidence_id, body.reason)
+
+
+@router.put(
+    "/productions/{production}/use-cases/{uc_id}",
+    response_model=None,
+    responses=WRITE_ERRORS,
+)
+def revise(production: str, uc_id: str, body: ReviseIn, ctx: Ctx) -> dict[str, Any]:
+    """A new revision from edited answers: decided again, and back in the review queue."""
+    ctx.member(production)
+    return services.revise(ctx, production, uc_id, body.title, body.description, body.answers)
+
+
+@router.get("/productions/{production}/audit", response_model=None, responses=ERRORS)
+def audit(
+    production: str,
+    ctx: Ctx,
+    actor: Annotated[str, Query(max_length=100)] = "",
+    action: Annotated[str, Query(max_length=60)] = "",
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> list[dict[str, Any]]:
+    """The production's audit trail, newest first, with readable action names."""
+    ctx.member(production)
+    with ctx.register.read(snapshot=True) as db:
+        return data.audit(db, production, actor, action, limit)
 
 
 @router.get("/productions/{production}/queue", response_model=None, responses=ERRORS)
-def queue(production: str, ctx: Ctx) -> dict[str, list[Any]]:
+def queue(
+    production: str,
+    ctx: Ctx,
+    sort: Literal["outcome", "age", "id", "declared_by"] = "outcome",
+    outcome: Literal["", "proceed", "judgment", "escalate"] = "",
+    declared_by: Annotated[str, Query(max_length=100)] = "",
+) -> dict[str, list[Any]]:
+    """Waiting for a reviewer, and sent back to the contributor; each with who declared it
+    and its age (days since its current revision)."""
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.queue(db, production, ctx.store, ctx.on, ctx.cache)
+        return data.queue(db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by)
 
 
 @router.get("/productions/{production}/consents", response_model=None, responses=ERRORS)
@@ -236,3 +308,35 @@ def grant(production: str, body: MemberIn, ctx: Ctx) -> dict[str, Any]:
     """Give an existing account a role here, replacing any it had (admins only)."""
     ctx.member(production, "admin")
     return services.grant(ctx, production, body.username, body.role)
+
+
+@router.delete(
+    "/productions/{production}/members/{username}", response_model=None, responses=WRITE_ERRORS
+)
+def remove_member(production: str, username: str, ctx: Ctx) -> dict[str, Any]:
+    """Take a member's role away (admins; not from the production's last admin)."""
+    ctx.member(production, "admin")
+    return services.leave(ctx, production, username)
+
+
+@router.post(
+    "/productions/{production}/members/{username}/disable",
+    response_model=None,
+    responses={**WRITE_ERRORS, 409: {"model": Problem, "description": "the last admin"}},
+)
+def disable_member(production: str, username: str, ctx: Ctx) -> dict[str, Any]:
+    """Disable a member's account (admins): no sign-in, sessions ended, tokens refused."""
+    ctx.member(production, "admin")
+    return services.disable(ctx, production, username)
+
+
+@router.get("/me/tokens", response_model=None, responses=ERRORS)
+def my_tokens(ctx: Ctx) -> list[dict[str, Any]]:
+    """The caller's API tokens (ids and names; secrets are never stored)."""
+    return ctx.accounts.tokens(ctx.who.user.username)
+
+
+@router.post("/me/tokens/{token_id}/revoke", response_model=None, responses=WRITE_ERRORS)
+def revoke_my_token(token_id: str, ctx: Ctx) -> dict[str, Any]:
+    """Revoke one of the caller's own API tokens."""
+    return services.revoke_token(ctx, token_id)

@@ -107,8 +107,12 @@ def use_case(
             "expires": e.expires,
             "reference": e.reference,
             "details": e.details,
+            "performer": e.performer,
+            "use_cases": sorted(e.scope),
+            "attachment": e.attachment_sha256,
             "recorded_by": e.recorded_by,
             "revoked": e.revoked_at is not None,
+            "revoke_reason": e.revoke_reason,
         }
         for e in _evidence(db, production, cache)
         if uc_id in e.scope
@@ -173,14 +177,41 @@ def use_case(
     }
 
 
+QUEUE_SORTS = ("outcome", "age", "id", "declared_by")
+
+
 def queue(
-    db: Connection, production: str, store: Path, on: dt.date, cache: RegisterCache | None = None
+    db: Connection,
+    production: str,
+    store: Path,
+    on: dt.date,
+    cache: RegisterCache | None = None,
+    sort: str = "outcome",
+    outcome: str = "",
+    declared_by: str = "",
 ) -> dict[str, list[Any]]:
     """Use cases waiting for a reviewer (written approval open, no pending request or denial
-    on the current revision) and those waiting for their contributor."""
+    on the current revision) and those waiting for their contributor; each says who
+    declared it and how long its current revision has waited. ``sort``: outcome (strongest
+    first, then oldest), age (oldest first), id or declared_by; ``outcome`` and
+    ``declared_by`` filter."""
     waiting_review, waiting_contributor = [], []
+    who = declared(db, production)
+    now = dt.datetime.now(dt.UTC)
     for item in use_cases(db, production, store, on, cache):
         if "written-approval" not in item["open"]:
+            continue
+        if outcome and item["outcome"] != outcome:
+            continue
+        first, current = who.get(item["id"], ({}, {}))
+        item = {
+            **item,
+            "declared_by": first.get("by", ""),
+            "revised_by": current.get("by", ""),
+            "waiting_since": current.get("at", ""),
+            "age_days": _age_days(current.get("at", ""), now),
+        }
+        if declared_by and declared_by not in (item["declared_by"], item["revised_by"]):
             continue
         review = item["review"]
         if review and review["decision"] in ("changes-requested", "denied"):
@@ -188,8 +219,116 @@ def queue(
         else:
             waiting_review.append(item)
     order = {"escalate": 0, "judgment": 1, "proceed": 2}
-    waiting_review.sort(key=lambda i: (order[i["outcome"]], i["id"]))
+    keys: dict[str, Any] = {
+        "outcome": lambda i: (order[i["outcome"]], i["waiting_since"], i["id"]),
+        "age": lambda i: (i["waiting_since"], i["id"]),
+        "id": lambda i: i["id"],
+        "declared_by": lambda i: (i["declared_by"], i["waiting_since"]),
+    }
+    key = keys.get(sort, keys["outcome"])
+    waiting_review.sort(key=key)
+    waiting_contributor.sort(key=key)
     return {"review": waiting_review, "contributor": waiting_contributor}
+
+
+def _age_days(at: str, now: dt.datetime) -> int | None:
+    try:
+        then = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=dt.UTC)
+    return max(0, (now - then).days)
+
+
+def declared(db: Connection, production: str) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    """uc id → (who recorded its first revision and when, who recorded its current one)."""
+    uc, rev = schema.use_cases, schema.revisions
+    rows = db.execute(
+        select(
+            uc.c.uc_id,
+            uc.c.revision.label("current"),
+            rev.c.revision,
+            rev.c.created_by,
+            rev.c.created_at,
+        )
+        .join(rev, rev.c.use_case_pk == uc.c.pk)
+        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
+    )
+    found: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+    for r in rows:
+        first, current = found.setdefault(r.uc_id, ({}, {}))
+        entry = {"by": r.created_by, "at": r.created_at}
+        if r.revision == 1:
+            first.update(entry)
+        if r.revision == r.current:
+            current.update(entry)
+    return found
+
+
+#: Audit actions as people read them (an unknown action is shown as it is stored).
+ACTION_NAMES = {
+    "production.create": "production created",
+    "use-case.create": "use case declared",
+    "use-case.revise": "use case revised",
+    "use-case.withdraw": "use case withdrawn",
+    "use-case.return": "use case back in the manifest",
+    "use-case.claim": "use case claimed by a manifest",
+    "revision.record": "revision recorded",
+    "decision.record": "decision recorded",
+    "evidence.revoke": "evidence revoked",
+    "attachment.store": "attachment stored",
+    "asset.add": "file registered",
+    "scan.record": "scan recorded",
+    "scan.file": "scanned file recorded",
+    "review.approved": "approved",
+    "review.changes-requested": "changes requested",
+    "review.denied": "denied",
+    "membership.grant": "role granted",
+    "membership.revoke": "role taken away",
+    "user.add": "account created",
+    "user.disable": "account disabled",
+    "user.enable": "account enabled",
+    "user.password": "password changed",
+    "api-token.create": "API token created",
+    "api-token.revoke": "API token revoked",
+}
+
+
+def action_name(action: str) -> str:
+    if action in ACTION_NAMES:
+        return ACTION_NAMES[action]
+    if action.startswith("evidence."):
+        return f"{action.split('.', 1)[1]} evidence recorded"
+    return action
+
+
+def audit(
+    db: Connection, production: str, actor: str = "", action: str = "", limit: int = 500
+) -> list[dict[str, Any]]:
+    """The production's audit trail, newest first, with readable action names."""
+    rows = queries.audit_log(
+        db, production=production, actor=actor or None, action=action or None, limit=limit
+    )
+    return [
+        {
+            "seq": r["seq"],
+            "at": r["at"],
+            "actor": r["actor"],
+            "action": r["action"],
+            "what": action_name(r["action"]),
+            "subject": r["subject"],
+        }
+        for r in reversed(rows)
+    ]
+
+
+def title(db: Connection, production: str) -> str:
+    """The production's title (its id when it has none)."""
+    found = db.execute(
+        select(schema.productions.c.title).where(schema.productions.c.id == production)
+    ).scalar()
+    return str(found or production)
 
 
 def consents(
@@ -204,7 +343,13 @@ def consents(
             "expires": e.expires,
             "reference": e.reference,
             "details": e.details,
+            "replica": e.details.get("replica", []),
+            "uses": e.details.get("uses", []),
+            "guild_notified": bool(e.details.get("guild_notified", False)),
+            "attachment": e.attachment_sha256,
+            "recorded_by": e.recorded_by,
             "revoked": e.revoked_at is not None,
+            "revoke_reason": e.revoke_reason,
         }
         for e in _evidence(db, production, cache)
         if e.kind == "talent-consent"

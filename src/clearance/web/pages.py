@@ -8,11 +8,13 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from clearance.policy.vocabulary import OBLIGATION_ACTOR, OBLIGATIONS
+from clearance.register.accounts import declarers
 from clearance.web import data, services
 from clearance.web.deps import Context, anonymous_accounts, context, limiter_of, settings_of
 from clearance.web.security import LOGIN_COOKIE, SESSION_COOKIE, caller
@@ -22,18 +24,55 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Starlette's default, select_autoescape(), escapes only names ending .html/.htm/.xml: our
 # templates end .html.j2, so without this nothing would be escaped (stored XSS).
 templates.env.autoescape = True
-templates.env.globals.update(OBLIGATIONS=OBLIGATIONS, OBLIGATION_ACTOR=OBLIGATION_ACTOR)
+templates.env.globals.update(
+    OBLIGATIONS=OBLIGATIONS, OBLIGATION_ACTOR=OBLIGATION_ACTOR, action_name=data.action_name
+)
 Ctx = Annotated[Context, Depends(context)]
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv", "json": "application/json", "html": "text/html"}  # fmt: skip
 
 
-def render(request: Request, name: str, ctx: Context | None, **values: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, ctx: Context | None, status: int = 200, **values: Any
+) -> HTMLResponse:
     base: dict[str, Any] = {
         "user": ctx.who.user if ctx else None,
         "csrf": ctx.who.csrf if ctx else "",
+        "errors": {},
+        "values": {},
     }
-    return templates.TemplateResponse(request, name, {**base, **values})
+    production = values.get("production")
+    if ctx is not None and production and "production_title" not in values:
+        with ctx.register.read() as db:  # headings name the production, not only its id
+            base["production_title"] = data.title(db, production)
+    return templates.TemplateResponse(request, name, {**base, **values}, status_code=status)
+
+
+def readable(detail: Any) -> str:
+    """An error's detail as one line for a person: field: message; …"""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict) and "field" in item:
+                parts.append(
+                    f"{item['field']}: {item['message']}" if item["field"] else item["message"]
+                )
+            elif isinstance(item, dict) and "msg" in item:
+                where = ".".join(str(x) for x in item.get("loc", ()) if x not in ("body", "query"))
+                parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(detail)
+
+
+def field_errors(exc: HTTPException) -> dict[str, str]:
+    """A refusal's problems by field (a problem without one is shown at the top)."""
+    if isinstance(exc, services.Problems):
+        return {k or "_": v for k, v in exc.by_field.items()}
+    return {"_": readable(exc.detail)}
 
 
 def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
@@ -184,27 +223,61 @@ def use_case_page(request: Request, production: str, uc_id: str, ctx: Ctx) -> HT
         found = data.use_case(db, production, uc_id, ctx.store, ctx.on, ctx.cache)
     if found is None:
         raise HTTPException(404, "no such use case")
+    return _use_case_view(request, ctx, production, found)
+
+
+def _use_case_view(
+    request: Request,
+    ctx: Context,
+    production: str,
+    uc: dict[str, Any],
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    user = ctx.who.user
+    with ctx.register.read() as db:
+        own = user.username in declarers(db, production, uc["id"])
     return render(
         request,
         "use_case.html.j2",
         ctx,
+        status=status,
         production=production,
-        uc=found,
-        may_review=ctx.who.user.may(production, "reviewer"),
+        uc=uc,
+        may_review=user.may(production, "reviewer"),
+        declared_it=own,
+        kinds=[k for k, role in services.EVIDENCE_ROLE.items() if user.may(production, role)],
+        errors=errors or {},
+        values=values or {},
     )
 
 
 @router.get("/p/{production}/queue", response_class=HTMLResponse)
-def queue_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
+def queue_page(
+    request: Request,
+    production: str,
+    ctx: Ctx,
+    sort: Annotated[str, Query(max_length=20)] = "outcome",
+    outcome: Annotated[str, Query(max_length=20)] = "",
+    declared_by: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
     ctx.member(production)
+    sort = sort if sort in data.QUEUE_SORTS else "outcome"
     with ctx.register.read(snapshot=True) as db:
-        found = data.queue(db, production, ctx.store, ctx.on, ctx.cache)
+        found = data.queue(db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by)
+        everyone = data.queue(db, production, ctx.store, ctx.on, ctx.cache)
+    people = sorted({i["declared_by"] for k in ("review", "contributor") for i in everyone[k]})
     return render(
         request,
         "queue.html.j2",
         ctx,
         production=production,
         queue=found,
+        sort=sort,
+        outcome=outcome,
+        declared_by=declared_by,
+        people=people,
         may_review=ctx.who.user.may(production, "reviewer"),
     )
 
@@ -260,20 +333,22 @@ def cuesheet_download(production: str, fmt: str, ctx: Ctx) -> Response:
 @router.get("/p/{production}/members", response_class=HTMLResponse)
 def members_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
     ctx.member(production, "admin")
-    with ctx.register.read(snapshot=True) as db:
-        found = data.members(db, production)
-    return render(request, "members.html.j2", ctx, production=production, members=found)
+    return _members_view(request, ctx, production)
 
 
 @router.post("/p/{production}/members")
 def members_form(
+    request: Request,
     production: str,
     ctx: Ctx,
     username: Annotated[str, Form(max_length=100)],
     role: Annotated[str, Form(max_length=20)],
 ) -> Response:
     ctx.member(production, "admin")
-    services.grant(ctx, production, username.strip(), role)
+    try:
+        services.grant(ctx, production, username.strip(), role)
+    except HTTPException as exc:
+        return _members_view(request, ctx, production, exc)
     return RedirectResponse(f"/p/{production}/members", status_code=303)
 
 
@@ -282,22 +357,46 @@ def members_form(
 
 @router.post("/p/{production}/use-cases/{uc_id}/review")
 def review_form(
+    request: Request,
     production: str,
     uc_id: str,
     ctx: Ctx,
-    decision: Annotated[str, Form(max_length=30)],
-    comment: Annotated[str, Form(max_length=4000)] = "",
-    conditions: Annotated[str, Form(max_length=4000)] = "",
-    expires: Annotated[str, Form(max_length=10)] = "",
+    decision: Annotated[str, Form(max_length=10_000)] = "",
+    comment: Annotated[str, Form(max_length=100_000)] = "",
+    conditions: Annotated[str, Form(max_length=100_000)] = "",
+    expires: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
+    """Record a review; a refused one shows the use case again with each problem beside its
+    field and what was typed kept. (Fields are read generously and checked here, so an
+    over-long one is a message on the form, not a bare error page.)"""
     ctx.member(production, "reviewer")
+    values = {"decision": decision, "comment": comment, "conditions": conditions,
+              "expires": expires}  # fmt: skip
+    errors: dict[str, str] = {}
+    listed = [c.strip() for c in conditions.splitlines() if c.strip()]
+    if len(comment) > 4000:
+        errors["comment"] = "at most 4000 characters"
+    if len(listed) > 20 or any(len(c) > 500 for c in listed):
+        errors["conditions"] = "at most 20 conditions of 500 characters each"
+    until = None
     try:
         until = dt.date.fromisoformat(expires) if expires else None
-    except ValueError as exc:
-        raise HTTPException(422, f"expires: expected a date YYYY-MM-DD, got {expires!r}") from exc
-    listed = [c.strip() for c in conditions.splitlines() if c.strip()]
-    services.review(ctx, production, uc_id, decision, comment, listed, until)
-    return RedirectResponse(f"/p/{production}/use-cases/{uc_id}", status_code=303)
+    except ValueError:
+        errors["expires"] = f"expected a date YYYY-MM-DD, got {expires[:40]!r}"
+    status = 422
+    if not errors:
+        try:
+            services.review(ctx, production, uc_id, decision, comment, listed, until)
+            return RedirectResponse(f"/p/{production}/use-cases/{uc_id}", status_code=303)
+        except HTTPException as exc:
+            if exc.status_code == 404:
+                raise
+            errors, status = field_errors(exc), exc.status_code
+    with ctx.register.read(snapshot=True) as db:
+        found = data.use_case(db, production, uc_id, ctx.store, ctx.on, ctx.cache)
+    if found is None:
+        raise HTTPException(404, "no such use case")
+    return _use_case_view(request, ctx, production, found, status, errors, values)
 
 
 # -- declaring (the adaptive intake) ---------------------------------------------------------------
@@ -352,24 +451,329 @@ async def intake_declare(request: Request, production: str, ctx: Ctx) -> Respons
     uc_id = str(form.get("id", "")).strip()
     title = str(form.get("title", "")).strip()
     description = str(form.get("description", "")).strip() or None
+    values = {"id": uc_id, "title": title, "description": description or ""}
     try:
+        problem = _text_problems(title, description, uc_id)
+        if problem:
+            raise HTTPException(422, problem)
         services.declare(ctx, production, uc_id, title, description, answers)
     except HTTPException as exc:
         step = services.intake_step(ctx, production, answers)
-        response = render(
+        return render(
             request,
             "intake.html.j2",
             ctx,
+            status=exc.status_code,
             production=production,
             step=step,
-            problem=str(exc.detail),
+            problem=readable(exc.detail),
+            values=values,
         )
-        response.status_code = exc.status_code
-        return response
     target = f"/p/{production}/use-cases/{uc_id}"
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+# -- revising a use case (changes requested) ----------------------------------------------------
+
+
+def _edit_values(ctx: Context, production: str, uc_id: str) -> dict[str, Any]:
+    _answers_now, title, description = services.answers_of(ctx, production, uc_id)
+    return {"id": uc_id, "title": title, "description": description}
+
+
+@router.get("/p/{production}/use-cases/{uc_id}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, production: str, uc_id: str, ctx: Ctx) -> HTMLResponse:
+    """The intake form, pre-filled from the current revision's answers."""
+    ctx.member(production)
+    answers, title, description = services.answers_of(ctx, production, uc_id)
+    step = services.intake_step(ctx, production, answers)
+    values = {"id": uc_id, "title": title, "description": description}
+    return render(
+        request, "intake.html.j2", ctx, production=production, step=step, problem="",
+        editing=uc_id, values=values,
+    )  # fmt: skip
+
+
+@router.post("/p/{production}/use-cases/{uc_id}/edit", response_class=HTMLResponse)
+async def edit_step(request: Request, production: str, uc_id: str, ctx: Ctx) -> HTMLResponse:
+    """One step of editing (as the intake's): the answers so far → the next question."""
+    ctx.member(production)
+    values = _edit_values(ctx, production, uc_id)
+    form = await request.form()
+    problem = ""
+    try:
+        step = services.intake_step(ctx, production, _answers(form))
+    except HTTPException as exc:
+        problem, step = str(exc.detail), services.intake_step(ctx, production, {})
+    name = "_intake_form.html.j2" if request.headers.get("hx-request") else "intake.html.j2"
+    return render(
+        request, name, ctx, production=production, step=step, problem=problem, editing=uc_id,
+        values=values,
+    )  # fmt: skip
+
+
+@router.post("/p/{production}/use-cases/{uc_id}/edit/save")
+async def edit_save(request: Request, production: str, uc_id: str, ctx: Ctx) -> Response:
+    """Save the edit: a new revision, decided again, back in the review queue."""
+    ctx.member(production)
+    _edit_values(ctx, production, uc_id)  # 404 for an unknown use case
+    form = await request.form()
+    answers = _answers(form)
+    title = str(form.get("title", "")).strip()
+    description = str(form.get("description", "")).strip() or None
+    values = {"id": uc_id, "title": title, "description": description or ""}
+    problem = _text_problems(title, description)
+    if not problem:
+        try:
+            services.revise(ctx, production, uc_id, title, description, answers)
+        except HTTPException as exc:
+            problem = readable(exc.detail)
+    if problem:
+        step = services.intake_step(ctx, production, answers)
+        return render(
+            request, "intake.html.j2", ctx, status=422, production=production, step=step,
+            problem=problem, editing=uc_id, values=values,
+        )  # fmt: skip
+    target = f"/p/{production}/use-cases/{uc_id}"
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _text_problems(title: str, description: str | None, uc_id: str = "") -> str:
+    if len(uc_id) > 100:
+        return "id: at most 100 characters"
+    if not title:
+        return "title: give the use case a title"
+    if len(title) > 300:
+        return "title: at most 300 characters"
+    if description and len(description) > 4000:
+        return "description: at most 4000 characters"
+    return ""
+
+
+# -- evidence ------------------------------------------------------------------------------------
+
+#: The fields each kind of evidence takes in the form (besides date, expiry, reference and
+#: the document), in the order shown.
+EVIDENCE_TEXT = ("date", "expires", "reference", "contact", "channel", "approver", "conditions",
+                 "performer", "uses", "by", "notes")  # fmt: skip
+TEXT_LIMITS = {"reference": 2000, "contact": 300, "channel": 300, "approver": 300,
+               "performer": 100, "by": 300, "notes": 4000, "conditions": 50_000,
+               "uses": 50_000, "date": 10, "expires": 10}  # fmt: skip
+
+
+def _evidence_page(
+    request: Request,
+    ctx: Context,
+    production: str,
+    kind: str,
+    use_case: str,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    user = ctx.who.user
+    kinds = [k for k, role in services.EVIDENCE_ROLE.items() if user.may(production, role)]
+    if kind not in kinds:
+        kind = kinds[0]
+    with ctx.register.read(snapshot=True) as db:
+        items = data.use_cases(db, production, ctx.store, ctx.on, ctx.cache)
+        performers: list[str] = []
+        if use_case:
+            found = data.use_case(db, production, use_case, ctx.store, ctx.on, ctx.cache)
+            performers = [p["id"] for p in (found or {}).get("performers", [])]
+    defaults = {"date": dt.date.today().isoformat(), "approver": user.display_name,
+                "by": user.display_name, "channel": "email"}  # fmt: skip
+    return render(
+        request, "evidence.html.j2", ctx, status=status, production=production, kind=kind,
+        kinds=kinds, use_case=use_case, use_cases=items, performers=performers,
+        errors=errors or {}, values={**defaults, **(values or {})},
+        max_mib=services.MAX_ATTACHMENT // (1024 * 1024),
+    )  # fmt: skip
+
+
+@router.get("/p/{production}/evidence/new", response_class=HTMLResponse)
+def evidence_form(
+    request: Request,
+    production: str,
+    ctx: Ctx,
+    kind: Annotated[str, Query(max_length=40)] = "",
+    use_case: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    """The form for one kind of evidence (the kinds the caller's role may record)."""
+    ctx.member(production)
+    return _evidence_page(request, ctx, production, kind, use_case)
+
+
+@router.post("/p/{production}/evidence")
+async def evidence_post(request: Request, production: str, ctx: Ctx) -> Response:
+    """Record evidence from the form (multipart: the document is uploaded with it). A refused
+    one comes back with each problem beside its field and what was typed kept (not the file:
+    browsers cannot be given one back)."""
+    ctx.member(production)
+    form = await request.form()
+    kind = str(form.get("kind", ""))[:40]
+    scope = [str(u)[:100] for u in form.getlist("use_cases") if str(u).strip()][:200]
+    values: dict[str, Any] = {k: str(form.get(k, "")) for k in EVIDENCE_TEXT}
+    values["replica"] = [str(r) for r in form.getlist("replica")][:3]
+    values["guild_notified"] = form.get("guild_notified") == "yes"
+    values["use_cases"] = scope
+    errors = {
+        k: f"at most {TEXT_LIMITS[k]} characters"
+        for k in EVIDENCE_TEXT
+        if len(values[k]) > TEXT_LIMITS[k]
+    }
+    upload_field = form.get("attachment")
+    upload = None
+    if isinstance(upload_field, StarletteUpload) and upload_field.filename:
+        if upload_field.size is not None and upload_field.size > services.MAX_ATTACHMENT:
+            errors["attachment"] = f"over {services.MAX_ATTACHMENT // (1024 * 1024)} MiB"
+        upload = services.Upload(upload_field.filename, upload_field.file)
+    status = 422
+    if not scope:
+        errors["use_cases"] = "choose the use cases it covers"
+    if not errors:
+        try:
+            services.record_evidence(
+                ctx, production, kind, scope, _evidence_fields(kind, values), upload
+            )
+            target = (
+                f"/p/{production}/use-cases/{scope[0]}" if len(scope) == 1 else f"/p/{production}"
+            )
+            return RedirectResponse(target, status_code=303)
+        except HTTPException as exc:
+            if exc.status_code == 404:
+                raise
+            errors, status = field_errors(exc), exc.status_code
+    use_case = scope[0] if len(scope) == 1 else ""
+    return _evidence_page(request, ctx, production, kind, use_case, status, errors, values)
+
+
+def _evidence_fields(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The form's fields for ``kind`` as the evidence model takes them."""
+
+    def lines(text: str) -> list[str]:
+        return [x.strip() for x in text.splitlines() if x.strip()]
+
+    fields: dict[str, Any] = {"date": values["date"] or None}
+    for key in ("expires", "reference"):
+        if values[key].strip():
+            fields[key] = values[key].strip()
+    if kind == "report-use":
+        fields["contact"] = values["contact"].strip()
+        if values["channel"].strip():
+            fields["channel"] = values["channel"].strip()
+    elif kind == "written-approval":
+        fields |= {
+            "approver": values["approver"].strip(),
+            "conditions": lines(values["conditions"]),
+        }
+    elif kind == "talent-consent":
+        fields |= {
+            "performer": values["performer"].strip(),
+            "replica": values["replica"],
+            "uses": lines(values["uses"]),
+            "guild_notified": values["guild_notified"],
+        }
+    else:
+        fields["by"] = values["by"].strip()
+        if values["notes"].strip():
+            fields["notes"] = values["notes"].strip()
+    return fields
+
+
+@router.post("/p/{production}/evidence/{evidence_id}/revoke")
+def evidence_revoke(
+    request: Request,
+    production: str,
+    evidence_id: str,
+    ctx: Ctx,
+    reason: Annotated[str, Form(max_length=100_000)] = "",
+    back: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Revoke evidence with a reason (reviewers); back to the page it was revoked from."""
+    ctx.member(production, "reviewer")
+    target = _safe_next(back) if back.startswith(f"/p/{production}/") else f"/p/{production}"
+    try:
+        services.revoke_evidence(ctx, production, evidence_id, reason)
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise
+        return error_page(request, exc.status_code, readable(exc.detail))
+    return RedirectResponse(target, status_code=303)
+
+
+# -- the audit trail -----------------------------------------------------------------------------
+
+
+@router.get("/p/{production}/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    production: str,
+    ctx: Ctx,
+    actor: Annotated[str, Query(max_length=100)] = "",
+    action: Annotated[str, Query(max_length=60)] = "",
+) -> HTMLResponse:
+    """Everything recorded in the production, newest first, in words."""
+    ctx.member(production)
+    with ctx.register.read(snapshot=True) as db:
+        events = data.audit(db, production, actor, action)
+    return render(
+        request, "audit.html.j2", ctx, production=production, events=events, actor=actor,
+        action=action, names=data.ACTION_NAMES,
+    )  # fmt: skip
+
+
+# -- members and accounts ------------------------------------------------------------------------
+
+
+@router.post("/p/{production}/members/{username}/remove")
+def member_remove(request: Request, production: str, username: str, ctx: Ctx) -> Response:
+    ctx.member(production, "admin")
+    try:
+        services.leave(ctx, production, username)
+    except HTTPException as exc:
+        return _members_view(request, ctx, production, exc)
+    return RedirectResponse(f"/p/{production}/members", status_code=303)
+
+
+@router.post("/p/{production}/members/{username}/disable")
+def member_disable(request: Request, production: str, username: str, ctx: Ctx) -> Response:
+    ctx.member(production, "admin")
+    try:
+        services.disable(ctx, production, username)
+    except HTTPException as exc:
+        return _members_view(request, ctx, production, exc)
+    return RedirectResponse(f"/p/{production}/members", status_code=303)
+
+
+def _members_view(
+    request: Request, ctx: Context, production: str, exc: HTTPException | None = None
+) -> HTMLResponse:
+    with ctx.register.read(snapshot=True) as db:
+        found = data.members(db, production)
+    problem = readable(exc.detail) if exc is not None else ""
+    status = exc.status_code if exc is not None else 200
+    return render(
+        request, "members.html.j2", ctx, status=status, production=production, members=found,
+        problem=problem,
+    )  # fmt: skip
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, ctx: Ctx) -> HTMLResponse:
+    """The caller's own account: roles and API tokens (revocable here)."""
+    tokens = ctx.accounts.tokens(ctx.who.user.username)
+    return render(request, "account.html.j2", ctx, tokens=tokens)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def account_token_revoke(request: Request, token_id: str, ctx: Ctx) -> Response:
+    services.revoke_token(ctx, token_id)
+    return RedirectResponse("/account", status_code=303)
 
 
 def signed_in(request: Request) -> bool:

@@ -1,5 +1,5 @@
 """Who is asking, and may they: session cookies or API tokens, CSRF on every form, roles per
-production, and a login rate limit.
+production, and a login rate limit shared by every server process.
 
 * Browser sessions: a random cookie (HttpOnly, SameSite=Lax, Secure behind TLS) whose digest
   names a row in ``web_sessions``; each session has its own CSRF token, required on every
@@ -13,14 +13,17 @@ production, and a login rate limit.
 from __future__ import annotations
 
 import hmac
-import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from sqlalchemy import Connection, Engine, delete, insert, select
 
+from clearance.register import schema
 from clearance.register.accounts import Accounts, Role, User
+from clearance.register.db import WRITE
 
 SESSION_COOKIE = "clearance_session"
 LOGIN_COOKIE = "clearance_login_csrf"
@@ -71,39 +74,63 @@ def require(who: Caller, production: str, role: Role) -> None:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per (client, username) in ``window`` seconds.
+    """At most ``attempts`` failed sign-ins per (client, username) and ``per_client`` per
+    client (one password tried across many usernames) in ``window`` seconds.
 
-    Counts are per server process (one uvicorn worker by default); a success clears them.
+    Failures are rows of ``login_failures`` in the register, so every server process sharing
+    it shares the counts; a success clears that (client, username)'s failures only (else one
+    good account would reset a client spraying passwords at others). Sign-ins are not
+    audited: the rows are not part of the hash chain.
     """
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
-        self.attempts, self.window = attempts, window
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(
+        self, engine: Engine, attempts: int = 5, per_client: int = 20, window: float = 300.0
+    ) -> None:
+        self.engine = engine
+        self.attempts, self.per_client, self.window = attempts, per_client, window
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction that takes SQLite's write lock up front (as the register's)."""
+        with self.engine.connect().execution_options(**{WRITE: True}) as db, db.begin():
+            yield db
 
     def retry_after(self, client: str, username: str) -> int:
         """Seconds until another attempt is allowed (0: allowed now)."""
-        with self._lock:
-            if (client, username) not in self._failures:  # asking must not store anything
-                return 0
-            failures = self._prune((client, username))
-            if len(failures) < self.attempts:
-                if not failures:
-                    del self._failures[(client, username)]
-                return 0
-            return int(failures[0] + self.window - time.monotonic()) + 1
+        table = schema.login_failures
+        now = time.time()
+        with self.engine.connect() as db:
+            times = [
+                (r.username == username, r.at)
+                for r in db.execute(
+                    select(table.c.username, table.c.at)
+                    .where(table.c.client == client[:100], table.c.at > now - self.window)
+                    .order_by(table.c.at)
+                )
+            ]
+        waits = [0.0]
+        mine = [at for same, at in times if same]
+        if len(mine) >= self.attempts:
+            waits.append(mine[-self.attempts] + self.window - now)
+        if len(times) >= self.per_client:
+            waits.append(times[-self.per_client][1] + self.window - now)
+        wait = max(waits)
+        return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, client: str, username: str) -> None:
-        with self._lock:
-            self._prune((client, username)).append(time.monotonic())
+        table = schema.login_failures
+        now = time.time()
+        with self._write() as db:
+            db.execute(delete(table).where(table.c.at < now - self.window))
+            db.execute(
+                insert(table), [{"client": client[:100], "username": username[:100], "at": now}]
+            )
 
     def succeeded(self, client: str, username: str) -> None:
-        with self._lock:
-            self._failures.pop((client, username), None)
-
-    def _prune(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
-        cutoff = time.monotonic() - self.window
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return failures
+        table = schema.login_failures
+        with self._write() as db:
+            db.execute(
+                delete(table).where(
+                    table.c.client == client[:100], table.c.username == username[:100]
+                )
+            )
