@@ -303,11 +303,11 @@ def credential(state: str, failures: list[str]) -> str:
     failures = [f for f in failures if not f.endswith(_NOT_BROKEN)]
     own = [f for f in failures if not f.startswith("ingredient:")]
     broken = [f for f in own if f not in EXPIRED] or [f for f in failures if f not in EXPIRED]
-    if state == "Invalid" or own:
-        if broken:
-            return f"invalid: {broken[0]}"
-        return "expired" if own else "invalid"
-    if state == "Valid":
+    if broken:
+        return f"invalid: {broken[0]}"
+    if own:
+        return "expired"
+    if state in ("Valid", "Invalid"):  # Invalid only for trust or offline look-ups
         return "valid, untrusted signer"
     return ""
 
