@@ -119,3 +119,57 @@ def user_list(actor: As = None) -> None:
         roles = ", ".join(f"{p}: {r}" for p, r in sorted(user.roles.items()))
         table.add_row(user.username, user.display_name, "yes" if user.is_admin else "", roles)
     stdout.print(table)
+
+
+@user_app.command("tokens")
+def user_tokens(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    actor: As = None,
+) -> None:
+    """An account's API tokens (ids, names, state; the secrets are never stored)."""
+    from clearance.register.accounts import Accounts
+
+    with _opened(actor) as (register, _ws), input_errors():
+        tokens = Accounts(register).tokens(username)
+    table = Table(title=f"API tokens of {username}", title_justify="left")
+    for column in ("Id", "Name", "Created", "Revoked"):
+        table.add_column(column)
+    for t in tokens:
+        table.add_row(t["id"], t["name"], t["created_at"][:19], (t["revoked_at"] or "")[:19])
+    stdout.print(table)
+
+
+@user_app.command("token-revoke")
+def user_token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (T-…; see `user tokens`).")],
+    actor: As = None,
+) -> None:
+    """Revoke an API token: the pipeline using it is refused from the next request.
+
+    Example: clearance user token-revoke T-1A2B3C4D5E
+    """
+    from clearance.register.accounts import Accounts
+
+    with _opened(actor) as (register, _ws), input_errors():
+        Accounts(register).revoke_token(token_id)
+    stdout.print(f"Token {token_id} revoked.")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    enable: Annotated[
+        bool, typer.Option("--enable", help="Enable a disabled account again instead.")
+    ] = False,
+    actor: As = None,
+) -> None:
+    """Disable an account: it cannot sign in, its sessions end and its API tokens are refused
+    (its history stays). Refused for the last admin of a production.
+
+    Example: clearance user disable jpark
+    """
+    from clearance.register.accounts import Accounts
+
+    with _opened(actor) as (register, _ws), input_errors():
+        Accounts(register).set_disabled(username, not enable)
+    stdout.print(f"{username} is {'enabled' if enable else 'disabled'}.")

@@ -71,6 +71,12 @@ def gather(
             recorded_by=e.recorded_by,
             revoked=e.revoked_at is not None,
             revoke_reason=e.revoke_reason,
+            conditions=list(e.details.get("conditions", [])),
+            replica=list(e.details.get("replica", [])),
+            uses=list(e.details.get("uses", [])),
+            guild_notified=(
+                bool(e.details.get("guild_notified")) if e.kind == "talent-consent" else None
+            ),
         )
         for e in queries.evidence(db, production)
     ]

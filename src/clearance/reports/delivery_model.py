@@ -52,6 +52,11 @@ class EvidenceRow(BaseModel):
     recorded_by: str
     revoked: bool = False
     revoke_reason: str | None = None
+    # What was agreed: an approval's conditions, a consent's scope.
+    conditions: list[str] = Field(default_factory=list)
+    replica: list[str] = Field(default_factory=list)
+    uses: list[str] = Field(default_factory=list)
+    guild_notified: bool | None = None  # consents only
 
 
 class ScanFile(BaseModel):
