@@ -126,7 +126,10 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
             "record_out": "01:00:13:00",
             "clip": "never_delivered_v9.exr",
             "reel": "",
+            "speed": 1.0,
+            "transition": "",
             "problem": "missing media: no file matches 'never_delivered_v9.exr'",
+            "warnings": [],
         }
     ]
     assert sheet["summary"] == {

@@ -65,6 +65,7 @@ class CueRow(BaseModel):
     status: str
     status_rule: str = ""
     because: str = ""
+    warnings: list[str] = Field(default_factory=list)  # the edit's own, e.g. a bad source side
 
 
 class MissingMedia(BaseModel):
@@ -76,7 +77,10 @@ class MissingMedia(BaseModel):
     record_out: str
     clip: str
     reel: str = ""
+    speed: float = 1.0
+    transition: str = ""
     problem: str
+    warnings: list[str] = Field(default_factory=list)
 
 
 class StripEvent(BaseModel):
@@ -168,7 +172,15 @@ def build(
         status = "missing"
         duration = timebase.duration(event.frames)
         if found.path is None:
-            missing.append(MissingMedia(**where, problem=found.problem))
+            missing.append(
+                MissingMedia(
+                    **where,
+                    speed=event.speed,
+                    transition=event.transition,
+                    problem=found.problem,
+                    warnings=list(event.warnings),
+                )
+            )
         else:
             status, rule, because = statuses[found.path]
             if status != "not-genai":
@@ -261,6 +273,7 @@ def _row(
         status=status[0],
         status_rule=status[1],
         because=status[2],
+        warnings=list(event.warnings),
     )
     if state is not None and register is not None:
         _evidence(row, state, register.evidence)

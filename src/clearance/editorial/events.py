@@ -55,9 +55,6 @@ def _clips(edit: Edit) -> Iterator[Event]:
         return
     counters = {"video": 0, "audio": 0}
     fps = edit.timebase.fps
-    # The cmx adapter divides an M2 speed (frames per timecode second) by the real rate:
-    # at 23.976 an M2 of 048.0 becomes 2.002. Undo that to get the speed the editor set.
-    correction = fps / edit.timebase.nominal if edit.adapter == "cmx_3600" else 1.0
     for track in edit.timeline.tracks:
         kind = "audio" if track.kind == otio.schema.TrackKind.Audio else "video"
         counters[kind] += 1
@@ -65,10 +62,28 @@ def _clips(edit: Edit) -> Iterator[Event]:
             continue
         label = f"{'A' if kind == 'audio' else 'V'}{counters[kind]}"
         offset = edit.start
-        if track.source_range is not None:  # EDL tracks start at their first record-in
+        if track.source_range is not None:  # a trimmed track starts at its trim
             offset -= _frames(track.source_range.start_time, fps)
-        place = _Placing(track, label, kind, offset, fps, correction)
-        yield from place.children(list(track))
+        place = _Placing(track, label, kind, offset, fps)
+        # Nothing is on screen outside the track's own range: a transition at its edge must
+        # not stretch a clip before the cut's first frame or past its last.
+        # (A negative trim start is the old EDL adapters' record offset: content starts at 0.)
+        window = track.trimmed_range()
+        low = offset + max(_frames(window.start_time, fps), 0)
+        high = low + _frames(window.duration, fps)
+        for event in place.children(list(track)):
+            shown = _within(event, low, high)
+            if shown is not None:
+                yield shown
+
+
+def _within(event: Event, low: int, high: int) -> Event | None:
+    if event.record_in >= low and event.record_out <= high:
+        return event
+    values = {f: getattr(event, f) for f in Event.__slots__}
+    values["record_in"] = max(event.record_in, low)
+    values["record_out"] = min(event.record_out, high)
+    return Event(**values) if values["record_out"] > values["record_in"] else None
 
 
 def _frames(time: otio.opentime.RationalTime, fps: float) -> int:
@@ -85,7 +100,6 @@ class _Placing:
     kind: str
     offset: int
     fps: float
-    correction: float
 
     def children(self, children: list[Any]) -> Iterator[Event]:
         late: dict[int, int] = {}  # clip index → frames it stays on screen after its end
@@ -152,7 +166,7 @@ class _Placing:
             reel=reel,
             source_in=source_in,
             source_out=source_out,
-            speed=_speed(clip, self.correction),
+            speed=_speed(clip),
             transition=transition,
             hints=tuple(_hints(cmx, clip, incoming=bool(transition))),
         )
@@ -165,7 +179,7 @@ def _transition(transition: otio.schema.Transition, fps: float) -> str:
     return f"{name} {frames}f"
 
 
-def _speed(clip: otio.schema.Clip, correction: float) -> float:
+def _speed(clip: otio.schema.Clip) -> float:
     """The clip's playback speed: OTIO time warps, or an FCP7 ``timeremap`` effect (which the
     fcp_xml adapter keeps only as metadata)."""
     speed = 1.0
@@ -173,7 +187,7 @@ def _speed(clip: otio.schema.Clip, correction: float) -> float:
         if isinstance(effect, otio.schema.FreezeFrame):
             return 0.0
         if isinstance(effect, otio.schema.LinearTimeWarp):
-            speed *= float(effect.time_scalar) * correction
+            speed *= float(effect.time_scalar)
         else:
             speed *= _fcp_time_remap(_metadata(effect, "fcp_xml"))
     return round(speed, 4)

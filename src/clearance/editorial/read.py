@@ -96,8 +96,10 @@ def read_edit(
     elif adapter == "fcp_xml":
         edit = _read_xmeml(path, _check_xml(shown, _text(path)), rate, drop_frame, sequence)
     else:
+        stated: bool | None = None
         if adapter == "AAF":
             timeline = _read_aaf(path, sequence)
+            stated = _aaf_drop(path, str(timeline.name or ""))
         else:
             text = _text(path)
             root = _check_xml(shown, text) if adapter in ("fcp_xml", "fcpx_xml") else None
@@ -105,7 +107,7 @@ def read_edit(
                 _check_fcpx_rate(shown, root)
             timeline = _parse(shown, text, adapter, sequence)
         _check_timeline(shown, timeline)
-        timebase = _timebase(shown, timeline, rate, drop_frame)
+        timebase = _timebase(shown, timeline, rate, stated if drop_frame is None else drop_frame)
         edit = Edit(path, adapter, timeline, timebase, _global_start(timeline, timebase))
     if start:
         edit.first_frame = _timecode(shown, edit.timebase, start)
@@ -202,6 +204,27 @@ def _read_aaf(path: Path, sequence: str | None) -> otio.schema.Timeline:
         message = f"AAF adapter: {_plain(str(exc))}"
         raise ManifestError([InputError(str(path), None, "", message)]) from exc
     return _timeline(str(path), result, sequence)
+
+
+def _aaf_drop(path: Path, name: str) -> bool | None:
+    """Whether the AAF's sequence counts drop-frame: its timecode track says so (the AAF
+    adapter keeps the start frame but not the flag, so 05:00:00;00 read as 04:59:42:00)."""
+    import aaf2  # type: ignore[import-untyped]  # the AAF adapter's own reader
+
+    try:
+        with _quiet(), aaf2.open(str(path), "r") as file:
+            for mob in file.content.compositionmobs():
+                if str(mob.name or "") != name:
+                    continue
+                for slot in mob.slots:
+                    segment = slot.segment
+                    parts = getattr(segment, "components", None) or [segment]
+                    for part in parts:
+                        if isinstance(part, aaf2.components.Timecode):
+                            return bool(part.drop)
+    except Exception:  # the adapter has read the file; a flag it cannot find is not fatal
+        return None
+    return None
 
 
 @contextmanager

@@ -8,7 +8,6 @@ folders match the hint's the furthest wins (``/Volumes/VFX/ep101/x.exr`` prefers
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +130,8 @@ class Resolver:
         if scored[0][0] > scored[1][0]:
             return Resolution(scored[0][1], how)
         shown = ", ".join(c for _, c in sorted(scored, key=lambda s: s[1])[:3])
-        return Resolution(None, how, f"ambiguous: {len(candidates)} files match {hint!r} ({shown})")
+        problem = f"ambiguous: {len(candidates)} files match '{hint}' ({shown})"
+        return Resolution(None, how, problem)
 
 
 def _literal(text: str) -> str:
@@ -152,4 +152,6 @@ def _shared_tail(path: str, hint: str) -> int:
 def _tried(event: Event) -> str:
     hints = [h.text for h in event.hints]
     tried = [*hints, event.reel] if event.reel else hints
-    return ", ".join(repr(os.path.basename(t) or t) for t in tried[:3]) or "(no name)"
+    # Quoted as written: repr() would double a Windows path's backslashes.
+    names = [re.split(r"[\\/]", t.rstrip("\\/"))[-1] or t for t in tried[:3]]
+    return ", ".join(f"'{n}'" for n in names) or "(no name)"

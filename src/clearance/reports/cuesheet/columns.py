@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from clearance.editorial.cuesheet import CueRow, CueSheet
 
@@ -108,6 +108,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Speed", ("speed",), kind="number", width=8),
     Column("Transition", ("transition",), width=12),
     Column("SHA-256", ("sha256",), width=20),
+    Column("Edit Warnings", ("warnings",), width=40, wrap=True),
 )
 
 HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
@@ -120,8 +121,19 @@ MISSING_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
     ("Record Out", "record_out", "timecode"),
     ("Clip", "clip", "text"),
     ("Reel", "reel", "text"),
+    ("Speed", "speed", "number"),
+    ("Transition", "transition", "text"),
     ("Problem", "problem", "text"),
+    ("Edit Warnings", "warnings", "text"),
 )
+
+
+def missing_value(missing: Any, name: str) -> str | int | float:
+    """A Missing media cell: lists (the edit's warnings) as one line of text."""
+    value = getattr(missing, name)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value if isinstance(value, str | int | float) else str(value)
 
 
 def title_block(sheet: CueSheet) -> list[tuple[str, str]]:

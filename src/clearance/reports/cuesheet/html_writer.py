@@ -16,6 +16,7 @@ from clearance.reports.cuesheet.columns import (
     COLUMNS,
     MISSING_COLUMNS,
     STATUS_COLOURS,
+    missing_value,
     title_block,
 )
 
@@ -133,7 +134,8 @@ def _missing(sheet: CueSheet) -> list[str]:
     lines += ['<table class="missing">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for missing in sheet.missing:
         cells = "".join(
-            f"<td>{escape(str(getattr(missing, name)))}</td>" for _, name, _ in MISSING_COLUMNS
+            f"<td>{escape(str(missing_value(missing, name)))}</td>"
+            for _, name, _ in MISSING_COLUMNS
         )
         lines.append(f"<tr>{cells}</tr>")
     return [*lines, "</tbody>", "</table>", "</section>"]

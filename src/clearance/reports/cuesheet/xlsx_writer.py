@@ -23,6 +23,7 @@ from clearance.reports.cuesheet.columns import (
     MISSING_COLUMNS,
     STATUS_COLOURS,
     Cell,
+    missing_value,
     title_block,
 )
 
@@ -69,9 +70,9 @@ def _missing(ws: Any, sheet: CueSheet) -> None:
     _header(ws, 1, [header for header, _, _ in MISSING_COLUMNS])
     for number, missing in enumerate(sheet.missing, start=2):
         for col, (_, name, _) in enumerate(MISSING_COLUMNS, start=1):
-            _put(ws, number, col, getattr(missing, name)).alignment = TOP
+            _put(ws, number, col, missing_value(missing, name)).alignment = TOP
     _table(ws, 1, len(MISSING_COLUMNS), len(sheet.missing))
-    for col, width in enumerate((8, 7, 12, 12, 24, 12, 60), start=1):
+    for col, width in enumerate((8, 7, 12, 12, 24, 12, 8, 12, 60, 40), start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
