@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from PIL import Image, PngImagePlugin
 
 from clearance.policy import resolve
 from clearance.provenance.scan import Scanner
+from tests.c2pa_fixtures import ThrowawayCa, make_ca, signed_file, tamper_jpeg
 from tests.conftest import Run
 from tests.support import CORPUS, HAVE_CORPUS, MINIMAL
 
@@ -299,3 +301,105 @@ def test_overlapping_roots_report_each_file_once(workspace: Path, cli: Cli, tmp_
     weird.write_text("approved")
     assert cli("approve", "UC-1", "--approver", "Studio", "--attach", weird).code == 0
     assert cli("audit", "verify").code == 0
+
+
+# --- C2PA credentials: validated by default -------------------------------------------------
+
+
+def _signed_tree(tmp_path: Path) -> tuple[Path, ThrowawayCa]:
+    """A generated JPEG signed by a throwaway CA, and a copy tampered after signing."""
+    tree = tmp_path / "signed"
+    tree.mkdir()
+    ca = make_ca(tmp_path)
+    signed = signed_file(tree, "jpeg", "trainedAlgorithmicMedia", ca)
+    tampered = tree / "tampered.jpg"
+    shutil.copy(signed, tampered)
+    tamper_jpeg(tampered)
+    return tree, ca
+
+
+def _by_name(run: Run) -> dict[str, dict[str, Any]]:
+    assert run.code in (0, 1), run.stderr
+    return {Path(f["path"]).name: f for f in json.loads(run.stdout)["files"]}
+
+
+def test_credentials_are_validated_without_flags(cli: Cli, tmp_path: Path) -> None:
+    tree, _ = _signed_tree(tmp_path)
+    files = _by_name(cli("scan", tree, "-f", "json", "--no-cache", "--jobs", "1"))
+    signed, tampered = files["jpeg-trainedAlgorithmicMedia.jpg"], files["tampered.jpg"]
+    assert (signed["verdict"], signed["credential"]) == ("ai-generated", "valid, untrusted signer")
+    assert signed["labels"] == ["C2PA"] and signed["advisories"] == []
+    # A tampered AI claim keeps its verdict and says the provenance cannot be relied on.
+    assert tampered["verdict"] == "ai-generated"
+    assert tampered["credential"] == "invalid: assertion.dataHash.mismatch"
+    assert [a["rule"] for a in tampered["advisories"]] == ["A1"]
+    table = cli("scan", tree, "--no-cache", "--jobs", "1").stdout
+    assert "invalid:" in table and "A1:" in table and "C2PA credentials:" in table
+    rows = list(csv.DictReader(io.StringIO(cli("scan", tree, "-f", "csv", "--no-cache").stdout)))
+    assert {r["credential"] for r in rows} == {
+        "valid, untrusted signer",
+        "invalid: assertion.dataHash.mismatch",
+    }
+    skipped = _by_name(cli("scan", tree, "-f", "json", "--no-cache", "--no-verify"))
+    assert {f["credential"] for f in skipped.values()} == {"not verified"}
+
+
+def test_trust_anchors_visibly_change_the_credential(cli: Cli, tmp_path: Path) -> None:
+    tree, ca = _signed_tree(tmp_path)
+    run = cli("scan", tree, "-f", "json", "--no-cache", "--trust-anchors", ca.root_pem)
+    files = _by_name(run)
+    assert files["jpeg-trainedAlgorithmicMedia.jpg"]["credential"] == "valid"
+    assert files["tampered.jpg"]["credential"] == "invalid: assertion.dataHash.mismatch"
+    (tmp_path / "stranger").mkdir()
+    stranger = make_ca(tmp_path / "stranger")
+    run = cli("scan", tree, "-f", "json", "--no-cache", "--trust-anchors", stranger.root_pem)
+    assert _by_name(run)["jpeg-trainedAlgorithmicMedia.jpg"]["credential"] == (
+        "valid, untrusted signer"
+    )
+
+
+def test_invalid_credentials_are_a_finding_and_recorded(
+    workspace: Path, cli: Cli, tmp_path: Path
+) -> None:
+    manifest = workspace / "m.yaml"
+    manifest.write_text(MINIMAL)
+    assert cli("import", manifest).code == 0
+    tree, _ = _signed_tree(tmp_path)
+    files = _by_name(cli("scan", tree, "-f", "json", "--no-cache", "--jobs", "1"))
+    assert [f["finding"] for f in files["tampered.jpg"]["findings"]] == [
+        "undeclared-ai",
+        "invalid-credentials",
+    ]
+    assert [f["finding"] for f in files["jpeg-trainedAlgorithmicMedia.jpg"]["findings"]] == [
+        "undeclared-ai"
+    ]
+    from sqlalchemy import select
+
+    from clearance.register import schema
+    from clearance.register.access import open_register
+
+    with open_register() as (register, _ws), register.read() as conn:
+        table = schema.scan_files
+        recorded = dict(conn.execute(select(table.c.path, table.c.credential)).all())
+    assert {Path(p).name: c for p, c in recorded.items()} == {
+        "jpeg-trainedAlgorithmicMedia.jpg": "valid, untrusted signer",
+        "tampered.jpg": "invalid: assertion.dataHash.mismatch",
+    }
+    assert cli("audit", "verify").code == 0
+
+
+def test_csv_defuses_file_names_a_spreadsheet_would_run(cli: Cli, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    Image.new("RGB", (8, 8)).save(tree / '=HYPERLINK("x.test","open").png')
+    rows = list(csv.DictReader(io.StringIO(cli("scan", tree, "-f", "csv", "--no-cache").stdout)))
+    assert rows[0]["path"] == '\'=HYPERLINK("x.test","open").png'
+
+
+def test_cache_key_follows_libraries_and_the_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clearance.provenance import scan as scan_module
+
+    scanner = Scanner(provenance=resolve("ai-provenance"))
+    before = scanner.cache_key()
+    monkeypatch.setattr(scan_module, "library_versions", lambda: "c2pa-python=99")
+    assert scanner.cache_key() != before
