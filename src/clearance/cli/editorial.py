@@ -240,7 +240,7 @@ def _render(sheet: CueSheet) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", no_wrap=True, min_width=3)
     table.add_column("Track", no_wrap=True, min_width=5)
-    table.add_column("Record in", no_wrap=True, min_width=11)
+    table.add_column("Record in–out", no_wrap=True, min_width=23)
     table.add_column("Clip / file", ratio=3, overflow="fold")
     table.add_column("Verdict", ratio=1)
     table.add_column("Use case", no_wrap=True, min_width=8)
@@ -252,7 +252,7 @@ def _render(sheet: CueSheet) -> None:
         table.add_row(
             str(row.event),
             row.track,
-            row.record_in,
+            f"{row.record_in}–{row.record_out}",
             row.clip if row.clip == Path(row.file).name else f"{row.clip}\n{Path(row.file).name}",
             row.verdict,
             row.use_case or "—",
@@ -260,8 +260,11 @@ def _render(sheet: CueSheet) -> None:
         )
     stdout.print(table)
     for item in sheet.missing:
+        how = [f"speed {item.speed:g}"] if item.speed != 1.0 else []
+        how += [item.transition] if item.transition else []
         stderr.print(
-            f"[yellow]missing media[/] event {item.event} {item.track} {item.record_in}: "
+            f"[yellow]missing media[/] event {item.event} {item.track} "
+            f"{item.record_in}–{item.record_out}{' (' + ', '.join(how) + ')' if how else ''}: "
             f"{item.problem}",
             highlight=False,
         )
