@@ -41,6 +41,12 @@ manifest_app = typer.Typer(
     help="Write the register's use cases back as a manifest.", no_args_is_help=True
 )
 app.add_typer(manifest_app, name="manifest")
+cut_app = typer.Typer(
+    help="Register a production's locked cuts (edit, media, timing) for cue sheets, reports "
+    "and the web app.",
+    no_args_is_help=True,
+)
+app.add_typer(cut_app, name="cut")
 
 
 stdout = Console(soft_wrap=False)
@@ -83,6 +89,7 @@ def _root(
 
 # Register the commands (modules attach themselves to ``app`` / ``policy_app``).
 from clearance.cli import check as _check  # noqa: E402,F401
+from clearance.cli import cuts as _cuts  # noqa: E402,F401
 from clearance.cli import editorial as _editorial  # noqa: E402,F401
 from clearance.cli import intake as _intake  # noqa: E402,F401
 from clearance.cli import policy as _policy  # noqa: E402,F401

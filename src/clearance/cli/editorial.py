@@ -23,6 +23,7 @@ from clearance.manifest.errors import InputError, ManifestError
 
 if TYPE_CHECKING:
     from clearance.editorial.cuesheet import CueSheet, RegisterFacts
+    from clearance.register.cuts import CutSource
 
 EXIT_PRINT = 3
 STATUS_STYLE = {
@@ -72,10 +73,24 @@ RulesOpt = Annotated[
 ]
 
 
+CutOpt = Annotated[
+    str | None,
+    typer.Option("--cut", help="A cut registered with `clearance cut add` (instead of EDIT)."),
+]
+SequenceOpt = Annotated[
+    str | None, typer.Option("--sequence", help="Which sequence, when the edit holds several.")
+]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.", min=1)]
+CORES = max(os.cpu_count() or 1, 1)
+
+
 @app.command()
 def cuesheet(
-    edit: Annotated[Path, typer.Argument(help="The locked cut: .edl .xml .fcpxml .aaf .otio")],
-    media: MediaOpt,
+    edit: Annotated[
+        Path | None,
+        typer.Argument(help="The locked cut: .edl .xml .fcpxml .aaf .otio (or use --cut)."),
+    ] = None,
+    media: MediaOpt = [],  # noqa: B006 (Typer reads the default; it is never mutated)
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (format from suffix).")
     ] = None,
@@ -85,13 +100,13 @@ def cuesheet(
     production: Annotated[
         str | None, typer.Option("--production", "-P", help="Join with this production.")
     ] = None,
+    cut: CutOpt = None,
     rate: RateOpt = None,
     drop_frame: DropOpt = None,
     start: StartOpt = None,
     rules: RulesOpt = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.", min=1)] = max(
-        os.cpu_count() or 1, 1
-    ),
+    sequence: SequenceOpt = None,
+    jobs: JobsOpt = CORES,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Inspect every file again.")] = False,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 on undeclared GenAI, on any open item.")
@@ -104,13 +119,17 @@ def cuesheet(
 
     Each event's media is found by the --rules first, then the edit's file path or URL,
     source-file comments, the clip name and the reel name, under the --media folders.
-    Inside a workspace (or with --production) the cue sheet is joined with the register.
+    Inside a workspace (or with --production) the cue sheet is joined with the register;
+    --cut NAME builds a cut registered there (`clearance cut add`), exactly as the web app
+    does; with neither EDIT nor --cut, the production's only registered cut.
 
     Examples:
 
       clearance cuesheet cut/ep101_lock.edl --rate 23.976 --media media/ -o ep101-cuesheet.xlsx
 
       clearance cuesheet ep101.xml --media /mnt/vfx --media /mnt/stock --format json
+
+      clearance cuesheet --cut ep101 -o ep101-cuesheet.xlsx
 
     Exit codes: 0 every GenAI event cleared; 1 some event open (see --fail-on); 2 invalid input.
     """
@@ -120,9 +139,8 @@ def cuesheet(
         fmt = _format(output, output_format)
         if output is not None:
             check_writable(output)
-        sheet = _build_cuesheet(
-            edit, media, production, (rate, drop_frame, start), rules, jobs, no_cache
-        )
+        given = _given_source(edit, media, (rate, drop_frame, start), rules, sequence, cut)
+        sheet = _build_cuesheet(given, cut, production, jobs, no_cache)
     if output is not None:
         with input_errors():
             write_atomically(output, lambda f: writers.write(sheet, f, fmt))
@@ -161,74 +179,77 @@ def _format(output: Path | None, given: CueFormat | None) -> str:
         raise ManifestError([InputError(str(output), None, "", str(exc))]) from exc
 
 
-def _build_cuesheet(
-    edit_path: Path,
-    media: list[Path],
-    production: str | None,
+def _given_source(
+    edit: Path | None,
+    media: list[Path] | None,
     timing: tuple[str | None, bool | None, str | None],
-    rules_path: Path | None,
+    rules: Path | None,
+    sequence: str | None,
+    cut: str | None,
+) -> CutSource | None:
+    """The cut given on the command line, or ``None`` when it comes from the register."""
+    from clearance.register.cuts import CutSource
+
+    if edit is not None and cut is not None:
+        raise ManifestError([InputError("--cut", None, "", "give EDIT or --cut, not both")])
+    if edit is None:
+        if media:
+            problem = "--media goes with an edit; a registered cut (--cut) has its own media"
+            raise ManifestError([InputError("--media", None, "", problem)])
+        return None
+    rate, drop_frame, start = timing
+    return CutSource(edit, tuple(media or ()), rate, drop_frame, start, rules, sequence)
+
+
+def _build_cuesheet(
+    given: CutSource | None,
+    cut: str | None,
+    production: str | None,
     jobs: int,
     no_cache: bool,
     on: dt.date | None = None,
 ) -> CueSheet:
-    from clearance.editorial import cuesheet as cues
-    from clearance.editorial.media import MediaIndex
-    from clearance.editorial.read import read_edit
-    from clearance.editorial.resolve import Resolver, load_rules
-    from clearance.policy.registry import resolve
-    from clearance.provenance.scan import Scanner
+    """The cue sheet through the library's one pipeline (``editorial.compose``), joined with
+    the register when there is one (``--production``, ``--cut``, or a workspace)."""
+    from clearance.editorial import compose
 
-    missing = [p for p in [edit_path, *media] if not p.exists()]
-    if rules_path is not None and not rules_path.is_file():
-        missing.append(rules_path)
-    if missing:
-        raise ManifestError(
-            [InputError(str(p), None, "", "no such file or folder") for p in missing]
-        )
-    if not media:
-        raise ManifestError([InputError("--media", None, "", "give at least one media folder")])
-    rate, drop_frame, start = timing
-    edit = read_edit(edit_path, rate=rate, drop_frame=drop_frame, start=start)
-    rules = load_rules(rules_path) if rules_path else []
-    scanner = Scanner(
-        provenance=resolve("ai-provenance"), jobs=jobs, cache_path=cache_path(no_cache, None)
-    )
-    with _register_facts(production, on or dt.date.today()) as facts:
-        index = MediaIndex(media)
+    if given is not None:
+        compose.check_source(given)
+    inspect_with = compose.scanner(jobs, cache_path(no_cache, None))
+    with _register_source(production, cut, given, on or dt.date.today()) as (source, facts):
         progress = progress_bar("table")
         with progress or nullcontext():
             task = progress.add_task("Inspecting media", total=None) if progress else None
             step = (lambda n: progress.advance(task, n)) if progress and task is not None else None
-            try:
-                return cues.build(
-                    edit, Resolver(index, rules), scanner, resolve("cue-status"), facts, step
-                )
-            except (ValueError, ArithmeticError) as exc:  # times OTIO cannot place
-                problem = f"the edit's times cannot be placed: {exc}"
-                raise ManifestError([InputError(str(edit_path), None, "", problem)]) from exc
+            return compose.build_cuesheet(source, inspect_with, facts, step)
 
 
 @contextmanager
-def _register_facts(production: str | None, on: dt.date) -> Iterator[RegisterFacts | None]:
-    """The register's facts (as of ``on``) for the join when there is a register
-    (``--production``, or a workspace holding one production); ``None`` otherwise."""
+def _register_source(
+    production: str | None, cut: str | None, given: CutSource | None, on: dt.date
+) -> Iterator[tuple[CutSource, RegisterFacts | None]]:
+    """The cut to build (given, or registered) and the register's facts for the join (as of
+    ``on``) when there is a register; ``None`` facts outside one."""
     from clearance.register import workspace
 
     try:
         here = workspace.find()
     except workspace.WorkspaceError as exc:
         raise ManifestError([InputError("register", None, "", str(exc))]) from exc
-    if production is None and here is None:
-        yield None
+    if production is None and here is None and given is not None:
+        yield given, None
         return
-    from clearance.editorial.cuesheet import register_facts
+    from clearance.editorial import compose
+    from clearance.register import cuts
     from clearance.register.access import open_register, pick_production
 
     with open_register(None) as (register, _ws):
         prod = pick_production(register, production)
-        with register.read() as conn:
-            facts = register_facts(conn, prod, register.store, on)
-    yield facts
+        if given is None:
+            with register.read() as conn:
+                given = cuts.find(conn, prod, cut).source
+        facts = compose.register_facts(register, prod, on)
+    yield given, facts
 
 
 def _render(sheet: CueSheet) -> None:
@@ -291,24 +312,29 @@ def report(
     drop_frame: DropOpt = None,
     start: StartOpt = None,
     rules: RulesOpt = None,
+    sequence: SequenceOpt = None,
+    cut: CutOpt = None,
     on: Annotated[
         str | None, typer.Option("--on", help="Judge expiry as of this day (YYYY-MM-DD).")
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.", min=1)] = max(
-        os.cpu_count() or 1, 1
-    ),
+    jobs: JobsOpt = CORES,
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print it to PDF (needs Chromium installed).")
     ] = False,
 ) -> None:
     """The delivery report: one self-contained HTML file for the studio contact — counts by
     outcome and status, every use case with its decision and citations, open obligations
-    and who must act, evidence, the latest scan's findings, and (with --edit) the cue sheet
-    and a timeline strip of the cut coloured by status. It prints well (A4 landscape).
+    and who must act, evidence, the latest scan's findings, and (with --edit or --cut) the
+    cue sheet and a timeline strip of the cut coloured by status. It prints well (A4
+    landscape).
 
     Run inside a workspace (``clearance init``) or with CLEARANCE_DATABASE_URL set.
 
-    Example: clearance report -o out/ --edit cut/ep101.edl --rate 23.976 --media media/ --pdf
+    Examples:
+
+      clearance report -o out/ --edit cut/ep101.edl --rate 23.976 --media media/ --pdf
+
+      clearance report -o out/ --cut ep101
 
     Exit codes: 0 written; 2 invalid input (nothing written); 3 the PDF could not be printed
     (the HTML is written).
@@ -333,13 +359,12 @@ def report(
             )
         if output.exists() and not output.is_dir():
             raise ManifestError([InputError(str(output), None, "", "expected a folder")])
+        given = _given_source(edit, media, (rate, drop_frame, start), rules, sequence, cut)
     with _opened() as (register, _ws), input_errors():
         prod = _production(register, production)
         sheet = (
-            _build_cuesheet(
-                edit, media or [], prod, (rate, drop_frame, start), rules, jobs, False, day
-            )
-            if edit is not None
+            _build_cuesheet(given, cut, prod, jobs, False, day)
+            if given is not None or cut is not None
             else None
         )
         with register.read() as conn:
