@@ -403,3 +403,23 @@ def test_cache_key_follows_libraries_and_the_pack(monkeypatch: pytest.MonkeyPatc
     before = scanner.cache_key()
     monkeypatch.setattr(scan_module, "library_versions", lambda: "c2pa-python=99")
     assert scanner.cache_key() != before
+
+
+def test_delivery_report_shows_each_files_credential() -> None:
+    from clearance.reports.delivery import render_html
+    from clearance.reports.delivery_model import DeliveryReport, ScanFile, ScanInfo
+
+    files = [
+        ScanFile(
+            path="a.jpg", verdict="ai-generated", credential="invalid: claimSignature.mismatch"
+        ),
+        ScanFile(path="b.jpg", verdict="no-ai-signal", credential="valid, untrusted signer"),
+    ]
+    scan = ScanInfo(id="SC-1", started_at="2026-01-01", roots=["/d"], recorded_by="qc",
+                    summary={"credentials": {"expired": 1}}, files=files)  # fmt: skip
+    report = DeliveryReport(production="p", title="t", generated_at="2026-01-01", on="2026-01-01",
+                            clearance_version="0", packs=[], use_cases=[], evidence=[],
+                            scan=scan)  # fmt: skip
+    html = render_html(report)
+    assert "invalid: claimSignature.mismatch" in html and "valid, untrusted signer" in html
+    assert "Credentials" in html and "expired 1" in html

@@ -150,6 +150,7 @@ def latest_scan(db: Connection, production: str) -> ScanInfo | None:
                 verdict=f.verdict,
                 findings=[x for x in f.findings.split(",") if x],
                 use_case=f.uc_id,
+                credential=f.credential,
             )
             for f in listed
         ],

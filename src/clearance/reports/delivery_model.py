@@ -64,6 +64,7 @@ class ScanFile(BaseModel):
     verdict: str
     findings: list[str] = Field(default_factory=list)
     use_case: str | None = None
+    credential: str | None = None  # C2PA credential state (valid, expired, invalid: CODE …)
 
 
 class ScanInfo(BaseModel):
