@@ -137,12 +137,14 @@ def test_signals_name_active_and_ingredient_source_types(
         ("c2pa.generator", GENERATOR, "weak", "C2PA active manifest, claim generator"),
         ("c2pa.software_agent", EDITOR_AGENT, "weak", "C2PA active manifest, action c2pa.opened"),
         ("c2pa.software_agent", EDITOR_AGENT, "weak", "C2PA active manifest, action c2pa.placed"),
+        ("c2pa.credential", "valid, untrusted signer", "weak", "c2pa-rs validation: no failure"),
     }  # fmt: skip
 
 
 def test_capture_only_gives_no_ai_signal(signed: dict[tuple[Kind, str], Path]) -> None:
     found = EXTRACTOR.extract(signed["jpeg", "digitalCapture"], "image/jpeg", VERIFY)
-    assert [s.kind for s in found.signals] == ["c2pa.software_agent", "c2pa.generator"]
+    kinds = [s.kind for s in found.signals]
+    assert kinds == ["c2pa.software_agent", "c2pa.generator", "c2pa.credential"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -185,7 +187,7 @@ def test_tampered_pixels_are_invalid_when_verifying(
     assert found.c2pa is not None
     assert (found.c2pa.state, found.c2pa.failures) == ("Invalid", ["assertion.dataHash.mismatch"])
     assert found.c2pa.credential == "invalid: assertion.dataHash.mismatch"
-    assert ("c2pa.validation", "invalid: assertion.dataHash.mismatch", "medium") in {
+    assert ("c2pa.credential", "invalid: assertion.dataHash.mismatch", "medium") in {
         (s.kind, s.value, s.strength) for s in found.signals
     }
     # The claim itself still reads, and unverified reading does not notice the edit.

@@ -20,7 +20,7 @@ from clearance.provenance.sniff import media_type
 #: logged and skipped (a missing optional library must not stop a scan).
 EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
 #: Bump when an extractor's output changes: cached results of older versions are not reused.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 CHUNK = 1 << 20
 log = logging.getLogger(__name__)
 

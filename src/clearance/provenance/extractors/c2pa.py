@@ -444,9 +444,11 @@ def _all_signals(facts: C2paFacts) -> Iterator[Signal]:
     if facts.generator:
         yield Signal(kind="c2pa.generator", value=facts.generator, strength="weak",
                      source="C2PA active manifest, claim generator")  # fmt: skip
-    if facts.state == "Invalid":
-        detail = ", ".join(facts.failures) or "no failure code"
-        yield Signal(kind="c2pa.validation", value=facts.credential, strength="medium",
+    if facts.credential:
+        broken = facts.credential.startswith("invalid") or facts.credential == "expired"
+        detail = ", ".join(facts.failures) or "no failure"
+        yield Signal(kind="c2pa.credential", value=facts.credential,
+                     strength="medium" if broken else "weak",
                      source=f"c2pa-rs validation: {detail}")  # fmt: skip
 
 

@@ -38,6 +38,12 @@ def defuse(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def _credential(row: CueRow) -> str:
+    """The C2PA credential state the scan reported (valid, expired, invalid: CODE …)."""
+    prefix = "c2pa.credential: "
+    return next((s[len(prefix) :] for s in row.signals if s.startswith(prefix)), "")
+
+
 def _description(row: CueRow) -> str:
     return " — ".join(part for part in (row.use_case_title, row.description) if part)
 
@@ -95,6 +101,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("File", ("file",), width=40, wrap=True),
     Column("Found By", ("found_by",), width=12),
     Column("Provenance Verdict", ("verdict",), width=16),
+    Column("C2PA Credential", ("signals",), width=24, wrap=True, render=_credential),
     Column("Signals", ("signals",), width=40, wrap=True),
     Column("Use Case", ("use_case",), width=10),
     Column("Approvals", ("approvals",), width=28, wrap=True),
