@@ -67,10 +67,18 @@ def _clips(edit: Edit) -> Iterator[Event]:
         place = _Placing(track, label, kind, offset, fps)
         # Nothing is on screen outside the track's own range: a transition at its edge must
         # not stretch a clip before the cut's first frame or past its last.
-        # (A negative trim start is the old EDL adapters' record offset: content starts at 0.)
-        window = track.trimmed_range()
-        low = offset + max(_frames(window.start_time, fps), 0)
-        high = low + _frames(window.duration, fps)
+        # (A negative trim start is the old EDL adapters' record offset: content starts at 0.
+        # OTIO counts an edge transition's overhang into a track's range; the cut does not.)
+        if track.source_range is not None:
+            low = offset + max(_frames(track.source_range.start_time, fps), 0)
+            high = low + _frames(track.source_range.duration, fps)
+        else:
+            low = offset
+            high = low + sum(
+                _frames(c.duration(), fps)
+                for c in track
+                if not isinstance(c, otio.schema.Transition)
+            )
         for event in place.children(list(track)):
             shown = _within(event, low, high)
             if shown is not None:

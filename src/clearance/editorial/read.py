@@ -277,7 +277,8 @@ def pick_sequence(shown: str, names: list[str], sequence: str | None) -> int:
         if len(names) == 1:
             return 0
         if not names:
-            raise ManifestError([InputError(shown, None, "", "the edit has no sequence")])
+            message = "the file holds no sequence (a cut) to read, only clips or bins"
+            raise ManifestError([InputError(shown, None, "", message)])
         message = f"the edit has {len(names)} sequences ({listed}); choose one with --sequence"
         raise ManifestError([InputError(shown, None, "sequence", message)])
     found = [i for i, n in enumerate(names) if n == sequence]
