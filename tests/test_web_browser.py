@@ -7,6 +7,7 @@ test's temporary folder)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
@@ -310,4 +311,260 @@ def test_declare_escalate_review_clear(server: str, browser: Browser, screenshot
     finally:
         context.close()
 
+    assert not problems, "\n".join(problems)
+
+
+# -- the whole workflow without a shell (issue 10) ----------------------------------------------
+
+TALENT, TALENT_PW = "tara", "talent-pw-12345"
+LEGAL, LEGAL_PW = "lee", "legal-pw-123456"
+UC_VOICE = "UC-WEB-2"
+#: A voice replica of the production's performer: escalate, needing written approval, the
+#: performer's consent and legal review (rule T1) besides report-use.
+VOICE_ANSWERS: dict[str, list[str]] = {
+    **ANSWERS,
+    "talent.replica": ["voice"],
+    "talent.performers": ["ava"],
+    "inputs.personal_data": ["no"],
+}
+AVA_USE_CASE = """  - id: UC-2
+    title: Ava's dialogue clean-up
+    tools: [ent]
+    stage: post
+    talent: {performers: [ava]}
+    output: {media: [audio], destination: final, resembles_protected: no}
+"""
+CONSENT_PDF = b"%PDF-1.4\n% consent of Ava to a synthetic temp voice\n%%EOF\n"
+CONDITION = "Temp only: replaced by Ava's own ADR before lock"
+
+
+def _watch(page: Page, problems: list[str], tolerated: list[str]) -> None:
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not any(t in message.text for t in tolerated):
+            problems.append(f"console error on {page.url}: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: problems.append(f"page error on {page.url}: {exc}"))
+
+
+def _sign_in(page: Page, server: str, username: str, password: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(f"[data-production={PRODUCTION}]")).to_be_visible()
+
+
+def _sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def _answer_every_question(page: Page, answers: dict[str, list[str]]) -> list[str]:
+    """Answer what the intake asks, checking that focus moves to each new question."""
+    asked: list[str] = []
+    question = page.locator("fieldset[data-fact]")
+    while question.count():
+        fact = question.get_attribute("data-fact")
+        assert fact is not None and fact in answers, f"unexpected question {fact} after {asked}"
+        assert fact not in asked, f"{fact} asked twice"
+        if asked:  # focus moved to the new question (htmx honours autofocus after a swap)
+            expect(question.locator(f"input[name='a.{fact}']").first).to_be_focused()
+        for value in answers[fact]:
+            question.locator(f"input[value='{value}']").check()
+        page.locator("#next").click()
+        asked.append(fact)
+        expect(page.locator(f"#answers li[data-answer='{fact}']")).to_be_visible()
+        expect(page.locator(f"fieldset[data-fact='{fact}']")).to_have_count(0)
+    return asked
+
+
+def test_the_whole_workflow_in_the_browser(
+    server: str, browser: Browser, screenshots: Path, workspace: Path
+) -> None:
+    """Declare → changes requested → edited → approved with a condition → consent with its
+    document (talent relations) → legal review → cleared, and the report shows what was
+    agreed; no CLI step after the accounts exist."""
+    for user, name, password in ((TALENT, "Tara (talent relations)", TALENT_PW),
+                                 (LEGAL, "Lee (legal)", LEGAL_PW)):  # fmt: skip
+        assert _invoke("user", "add", user, "--name", name, "--password-stdin",
+                       stdin=password).code == 0  # fmt: skip
+        assert _invoke("user", "grant", user, PRODUCTION, "reviewer").code == 0
+    # The production's manifest names Ava in a use case: the web intake offers her.
+    manifest = workspace / "with-ava.yaml"
+    manifest.write_text(MINIMAL + AVA_USE_CASE, encoding="utf-8")
+    imported = _invoke("import", str(manifest))
+    assert imported.code == 0, imported.stderr
+    expect.set_options(timeout=10_000)
+    problems: list[str] = []
+    tolerated: list[str] = []
+    step = iter(range(1, 100))
+
+    def shoot(page: Page, name: str) -> None:
+        page.screenshot(path=screenshots / f"w{next(step):02d}-{name}.png", full_page=True)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        _watch(page, problems, tolerated)
+        use_case = f"{server}/p/{PRODUCTION}/use-cases/{UC_VOICE}"
+
+        # 1. The contributor declares a voice replica: it escalates.
+        _sign_in(page, server, CONTRIBUTOR, CONTRIBUTOR_PW)
+        page.goto(f"{server}/p/{PRODUCTION}/intake")
+        expect(page.locator("h1")).to_contain_text(PRODUCTION)
+        asked = _answer_every_question(page, VOICE_ANSWERS)
+        assert "talent.performers" in asked
+        expect(page.locator("#provisional-outcome")).to_have_text("escalate")
+        expect(page.locator("#uc-id")).to_be_focused()
+        page.fill("#uc-id", UC_VOICE)
+        page.fill("#uc-title", "Synthetic temp voice for Ava")
+        page.locator("#declare").click()
+        expect(page).to_have_url(use_case)
+        for needed in ("talent-consent", "legal-review", "written-approval"):
+            expect(page.locator(f"#obligations tr[data-obligation={needed}]")).to_have_attribute(
+                "data-met", "no"
+            )
+        # A contributor may record no evidence that clears it: only report-use is offered.
+        expect(page.locator("[data-record]")).to_have_count(0)
+        page.goto(f"{server}/p/{PRODUCTION}/evidence/new?kind=talent-consent")
+        expect(page.locator("[data-kind]")).to_have_count(1)
+        expect(page.locator("#record-evidence")).to_have_text("Record report-use")
+        shoot(page, "declared")
+        _sign_out(page)
+
+        # 2. The reviewer asks for changes, from the queue that says who declared it.
+        _sign_in(page, server, REVIEWER, REVIEWER_PW)
+        page.goto(f"{server}/p/{PRODUCTION}/queue")
+        row = page.locator(f"#queue tr[data-use-case={UC_VOICE}]")
+        expect(row.locator(".declared-by")).to_contain_text(CONTRIBUTOR)
+        expect(row.locator(".age")).to_have_text("today")
+        row.get_by_role("link", name=UC_VOICE).click()
+        expect(page.locator("#decision")).to_have_value("")  # no default decision
+        page.select_option("#decision", "changes-requested")
+        page.fill("#comment", "Say which episode, and use audio as the medium")
+        page.locator("#record-review").click()
+        expect(page.locator("[data-review=changes-requested]")).to_be_visible()
+        _sign_out(page)
+
+        # 3. The contributor edits it: the form starts from the declared answers.
+        _sign_in(page, server, CONTRIBUTOR, CONTRIBUTOR_PW)
+        page.goto(use_case)
+        expect(page.locator("#sent-back")).to_contain_text("Say which episode")
+        page.locator("#edit").click()
+        expect(page.locator("#name-step")).to_be_visible()
+        expect(page.locator("#uc-title")).to_have_value("Synthetic temp voice for Ava")
+        expect(page.locator("#answers li[data-answer='talent.replica']")).to_contain_text("voice")
+        shoot(page, "edit-prefilled")
+        page.locator("[data-change='output.media']").click()
+        media = page.locator("fieldset[data-fact='output.media']")
+        expect(media).to_be_visible()
+        media.locator("input[value='text']").uncheck()
+        media.locator("input[value='audio']").check()
+        page.locator("#next").click()
+        expect(page.locator("#name-step")).to_be_visible()
+        page.fill("#uc-title", "Synthetic temp voice for Ava, episode 107")
+        page.locator("#declare").click()
+        expect(page).to_have_url(use_case)
+        expect(page.locator("h1")).to_contain_text("episode 107")
+        expect(page.locator("#status")).to_contain_text("revision 2")
+        expect(page.locator("#sent-back")).to_have_count(0)
+        _sign_out(page)
+
+        # 4. Back in the queue; the reviewer approves it with a condition.
+        _sign_in(page, server, REVIEWER, REVIEWER_PW)
+        page.goto(f"{server}/p/{PRODUCTION}/queue")
+        page.locator(f"#queue tr[data-use-case={UC_VOICE}]").get_by_role(
+            "link", name=UC_VOICE
+        ).click()
+        page.select_option("#decision", "approved")
+        page.fill("#conditions", CONDITION)
+        page.fill("#expires", "2099-12-31")
+        page.locator("#record-review").click()
+        expect(page.locator("[data-review=approved]")).to_contain_text(CONDITION)
+        expect(page.locator("#obligations tr[data-obligation=written-approval]")).to_have_attribute(
+            "data-met", "yes"
+        )
+        _sign_out(page)
+
+        # 5. Talent relations records Ava's consent, with the signed document.
+        _sign_in(page, server, TALENT, TALENT_PW)
+        page.goto(use_case)
+        page.locator("[data-record=talent-consent]").click()
+        expect(page.locator("#performer")).to_have_value("ava")
+        page.locator("input[name=replica][value=voice]").check()
+        page.fill("#uses", "temp ADR in episode 107\nreplaced before lock")
+        page.locator("#guild_notified").check()
+        page.fill("#expires", "2027-06-30")
+        page.fill("#reference", "TR-2291")
+        page.set_input_files(
+            "#attachment",
+            files=[
+                {"name": "ava-consent.pdf", "mimeType": "application/pdf", "buffer": CONSENT_PDF}
+            ],
+        )
+        shoot(page, "consent-form")
+        page.locator("#record-evidence").click()
+        expect(page).to_have_url(use_case)
+        consent = page.locator("#evidence tr[data-evidence=talent-consent]")
+        expect(consent).to_contain_text("voice")
+        expect(consent).to_contain_text("temp ADR in episode 107")
+        expect(consent).to_contain_text("Guild notified")
+        expect(consent).to_contain_text("document")
+        digest = hashlib.sha256(CONSENT_PDF).hexdigest()
+        assert (workspace / "attachments" / digest[:2] / digest[2:]).read_bytes() == CONSENT_PDF
+        _sign_out(page)
+
+        # 6. Legal records its review; the use case is cleared.
+        _sign_in(page, server, LEGAL, LEGAL_PW)
+        page.goto(use_case)
+        page.locator("[data-record=legal-review]").click()
+        page.fill("#by", "Lee, production counsel")
+        page.fill("#reference", "LEGAL-107-4")
+        page.locator("#record-evidence").click()
+        expect(page).to_have_url(use_case)
+        expect(page.locator("#cleared")).to_have_text("cleared")
+        shoot(page, "cleared")
+
+        # 7. What was agreed is on the consents page and in the delivery report.
+        page.goto(f"{server}/p/{PRODUCTION}/consents")
+        row = page.locator("#consents tbody tr").first
+        expect(row).to_contain_text("ava")
+        expect(row).to_contain_text("voice")
+        expect(row).to_contain_text("2027-06-30")
+        report = page.request.get(f"{server}/p/{PRODUCTION}/report.html")
+        assert report.ok
+        html = report.text()
+        for agreed in (CONDITION.replace("'", "&#39;"), "temp ADR in episode 107", "voice",
+                       "guild notified", "2099-12-31"):  # fmt: skip
+            assert agreed in html, f"{agreed!r} not in the report"
+        # The audit trail names what happened in words.
+        page.goto(f"{server}/p/{PRODUCTION}/audit")
+        expect(page.locator("#audit")).to_contain_text("changes requested")
+        expect(page.locator("#audit")).to_contain_text("talent-consent evidence recorded")
+        _sign_out(page)
+    finally:
+        context.close()
+
+    # At 375 px (a phone) nothing is off-screen: no sideways scroll, Sign out in view.
+    phone = browser.new_context(viewport={"width": 375, "height": 800})
+    try:
+        page = phone.new_page()
+        _watch(page, problems, tolerated)
+        _sign_in(page, server, REVIEWER, REVIEWER_PW)
+        for path in (f"/p/{PRODUCTION}/use-cases/{UC_VOICE}", f"/p/{PRODUCTION}/queue",
+                     f"/p/{PRODUCTION}/intake", f"/p/{PRODUCTION}/consents"):  # fmt: skip
+            page.goto(f"{server}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is {width} px wide at 375"
+            box = page.get_by_role("button", name="Sign out").bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 375, f"{path}: Sign out {box}"
+        shoot(page, "phone")
+        # An unknown URL: the HTML error page for a browser.
+        tolerated.append("status of 404")
+        missing = page.goto(f"{server}/no/such/page")
+        assert missing is not None and missing.status == 404
+        expect(page.locator("h1")).to_have_text("404")
+    finally:
+        phone.close()
     assert not problems, "\n".join(problems)
