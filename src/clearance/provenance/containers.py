@@ -10,13 +10,14 @@ licensed library reads all of these headers without decoding or a native media s
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -108,8 +109,35 @@ class Source:
         return -1
 
 
-def open_source(path: Path) -> tuple[io.FileIO, Source]:
-    """An unbuffered file and its ``Source`` (the caller closes the file)."""
+#: The file being inspected, read whole when it is small (``preloaded``): the extractors,
+#: which each open the file, then share one read and one system call instead of several.
+_PRELOADED: tuple[str, bytes] | None = None
+
+
+@contextlib.contextmanager
+def preloaded(path: str, data: bytes) -> Iterator[None]:
+    """While inside, ``open_source(path)`` and ``preloaded_bytes(path)`` serve ``data``."""
+    global _PRELOADED
+    _PRELOADED = (path, data)
+    try:
+        yield
+    finally:
+        _PRELOADED = None
+
+
+def preloaded_bytes(path: Path | str) -> bytes | None:
+    """The whole file, when it is the one being inspected and was small enough to read."""
+    if _PRELOADED is not None and _PRELOADED[0] == str(path):
+        return _PRELOADED[1]
+    return None
+
+
+def open_source(path: Path) -> tuple[contextlib.AbstractContextManager[Any], Source]:
+    """A file (or nothing to close, when it was preloaded) and its ``Source``; the caller
+    closes the first with ``with``."""
+    data = preloaded_bytes(path)
+    if data is not None:
+        return contextlib.nullcontext(), Source(data)
     f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
     try:
         return f, Source(f)

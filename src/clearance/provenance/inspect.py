@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
+from clearance.provenance.containers import Source, preloaded
 from clearance.provenance.extractors import Extractor
 from clearance.provenance.model import DecodeFacts, FileFacts, ScanOptions, Signal
-from clearance.provenance.sniff import media_type
+from clearance.provenance.sniff import media_type_of
 
 #: Extractor modules, in the order their facts are merged. A module that fails to import is
 #: logged and skipped (a missing optional library must not stop a scan).
@@ -22,6 +24,9 @@ EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
 #: Bump when an extractor's output changes: cached results of older versions are not reused.
 EXTRACTOR_VERSION = "5"
 CHUNK = 1 << 20
+#: Files up to this size are read once, whole, and every extractor reads that copy (one open
+#: and one read instead of one per extractor); larger ones are read piecewise by each.
+PRELOAD_BYTES = 8 << 20
 log = logging.getLogger(__name__)
 
 
@@ -41,18 +46,33 @@ _EXTRACTORS: list[Extractor] | None = None
 
 
 def inspect(path: str, options: ScanOptions, with_hash: bool = True) -> dict[str, Any]:
-    """``{"media_type", "size", "sha256", "facts", "signals", "reason"}`` for one file."""
+    """``{"media_type", "size", "sha256", "facts", "signals", "reason", "credential",
+    "labels"}`` for one file."""
     global _EXTRACTORS
     if _EXTRACTORS is None:
         _EXTRACTORS = load_extractors()
     file = Path(path)
-    reason = ""
     try:
-        kind = media_type(file)
-        size = file.stat().st_size
-        digest = sha256_of(file) if with_hash else ""
+        with open(file, "rb", buffering=0) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.readall() if size <= PRELOAD_BYTES else None
+            if data is None:
+                kind = media_type_of(Source(handle))
+                digest = sha256_of(file) if with_hash else ""
+            else:
+                kind = media_type_of(Source(data))
+                digest = hashlib.sha256(data).hexdigest() if with_hash else ""
     except OSError as exc:
         return unreadable(f"cannot read: {exc.strerror}")
+    if data is None:
+        return _inspect(file, kind, size, digest, options)
+    with preloaded(str(file), data):
+        return _inspect(file, kind, size, digest, options)
+
+
+def _inspect(file: Path, kind: str, size: int, digest: str, options: ScanOptions) -> dict[str, Any]:
+    assert _EXTRACTORS is not None
+    reason = ""
     parts: dict[str, Any] = {}
     signals: list[Signal] = []
     failed: list[str] = []

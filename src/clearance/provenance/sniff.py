@@ -56,16 +56,20 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
 def media_type(path: Path) -> str:
     """The file's real type from its first bytes (and, for TIFF, one IFD to spot DNG)."""
     with open(path, "rb", buffering=0) as f:
-        head = f.read(HEAD_BYTES)
-        kind = sniff(head)
-        if kind == TIFF and tiff_has_tag(Source(f), 0xC612):
-            return DNG
-        if head.startswith(b"ID3"):  # an ID3 tag may precede FLAC or AAC as well as MP3
-            f.seek(id3_tag_size(Source(head)))
-            after = sniff(f.read(16))
-            if after in ("audio/flac", "audio/aac"):
-                return after
-        return kind
+        return media_type_of(Source(f))
+
+
+def media_type_of(src: Source) -> str:
+    """``media_type`` of an opened file or a file read whole."""
+    head = src.read(0, HEAD_BYTES)
+    kind = sniff(head)
+    if kind == TIFF and tiff_has_tag(src, 0xC612):
+        return DNG
+    if head.startswith(b"ID3"):  # an ID3 tag may precede FLAC or AAC as well as MP3
+        after = sniff(src.read(id3_tag_size(Source(head)), 16))
+        if after in ("audio/flac", "audio/aac"):
+            return after
+    return kind
 
 
 def sniff(head: bytes) -> str:

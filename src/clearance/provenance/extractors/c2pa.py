@@ -15,6 +15,7 @@ same with validation on or off.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from clearance.provenance.containers import (
     StructureError,
     bmff_boxes,
     png_chunks,
+    preloaded_bytes,
     riff_chunks,
 )
 from clearance.provenance.model import (
@@ -140,8 +142,9 @@ def _read_store(
 ) -> dict[str, Any] | None:
     """The manifest store as c2pa-rs's JSON, or None when the file has no C2PA."""
     fmt = media_type if media_type in supported_media_types() else None  # None: sniff
-    with path.open("rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
+    data = preloaded_bytes(path)
+    with io.BytesIO(data) if data is not None else path.open("rb") as stream:
+        size = len(data) if data is not None else os.fstat(stream.fileno()).st_size
         if size == 0:
             raise ValueError("empty file")
         if not may_hold_c2pa(stream, fmt):
