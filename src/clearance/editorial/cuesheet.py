@@ -14,20 +14,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import Connection
 
-from clearance.editorial.events import Event, events
-from clearance.editorial.read import Edit
-from clearance.editorial.resolve import Resolution, Resolver
-from clearance.policy.classify import classify
-from clearance.policy.pack import Pack
-from clearance.policy.vocabulary import OBLIGATION_ACTOR
-from clearance.provenance.model import AssetFacts, DeliverableFacts
-from clearance.provenance.scan import FileResult, Scanner
-from clearance.register.status import EvidenceView, UseCaseStatus
+if TYPE_CHECKING:  # the models are imported by every report; the join's machinery only here
+    from sqlalchemy.engine import Connection
+
+    from clearance.editorial.events import Event
+    from clearance.editorial.read import Edit
+    from clearance.editorial.resolve import Resolution, Resolver
+    from clearance.policy.pack import Pack
+    from clearance.provenance.model import AssetFacts
+    from clearance.provenance.scan import FileResult, Scanner
+    from clearance.register.status import EvidenceView, UseCaseStatus
 
 FORMAT = "clearance.cuesheet/1"
 GENAI_VERDICTS = ("ai-generated", "ai-composite")
@@ -141,6 +141,10 @@ def build(
     now: dt.datetime | None = None,
 ) -> CueSheet:
     """Resolve, inspect and join every event of ``edit`` into a cue sheet."""
+    from clearance.editorial.events import events
+    from clearance.policy.classify import classify
+    from clearance.provenance.model import AssetFacts, DeliverableFacts
+
     timebase = edit.timebase
     listed = events(edit)
     resolutions = [resolver.resolve(e) for e in listed]
@@ -315,6 +319,8 @@ def _source_material(use_case: dict[str, Any]) -> str:
 
 
 def _evidence(row: CueRow, state: UseCaseStatus, evidence: dict[str, EvidenceView]) -> None:
+    from clearance.policy.vocabulary import OBLIGATION_ACTOR
+
     def refs(ids: list[str]) -> list[str]:
         shown = []
         for ev_id in ids:

@@ -6,19 +6,32 @@ render; the cue sheet's facts and statuses are decided in ``clearance.editorial.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from clearance.editorial.cuesheet import CueSheet
-from clearance.reports.cuesheet import csv_writer, html_writer, json_writer, xlsx_writer
+if TYPE_CHECKING:
+    from clearance.editorial.cuesheet import CueSheet
 
-Writer = Callable[[CueSheet, BinaryIO], None]
+Writer = Callable[["CueSheet", BinaryIO], None]
+
+
+def _lazy(module: str) -> Writer:
+    """A writer whose module (openpyxl, Jinja) is imported when it first writes: every
+    command that only names the formats starts faster."""
+
+    def write(sheet: CueSheet, out: BinaryIO) -> None:
+        writer: Writer = import_module(f"clearance.reports.cuesheet.{module}").write
+        writer(sheet, out)
+
+    return write
+
 
 FORMATS: dict[str, Writer] = {
-    "json": json_writer.write,
-    "csv": csv_writer.write,
-    "xlsx": xlsx_writer.write,
-    "html": html_writer.write,
+    "json": _lazy("json_writer"),
+    "csv": _lazy("csv_writer"),
+    "xlsx": _lazy("xlsx_writer"),
+    "html": _lazy("html_writer"),
 }
 
 SUFFIXES = {

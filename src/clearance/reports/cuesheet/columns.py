@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from clearance.editorial.cuesheet import CueRow, CueSheet
+if TYPE_CHECKING:
+    from clearance.editorial.cuesheet import CueRow, CueSheet
 
 Cell = str | int | float
 Kind = Literal["text", "timecode", "number"]
