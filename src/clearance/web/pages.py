@@ -632,7 +632,7 @@ async def evidence_post(request: Request, production: str, ctx: Ctx) -> Response
         if upload_field.size is not None and upload_field.size > services.MAX_ATTACHMENT:
             errors["attachment"] = f"over {services.MAX_ATTACHMENT // (1024 * 1024)} MiB"
         upload = services.Upload(upload_field.filename, upload_field.file)
-    status = 422
+    status = 413 if "attachment" in errors else 422
     if not scope:
         errors["use_cases"] = "choose the use cases it covers"
     if not errors:
