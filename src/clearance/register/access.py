@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.manifest.models import UseCase
-from clearance.register import db, queries, workspace
-from clearance.register.store import Register
+from clearance.register import workspace
+
+if TYPE_CHECKING:  # SQLAlchemy (≈ 0.3 s) is imported only where a register is opened
+    from clearance.manifest.models import UseCase
+    from clearance.register.store import Register
 
 
 @contextmanager
@@ -18,6 +21,9 @@ def open_register(actor: str | None = None) -> Iterator[tuple[Register, workspac
 
     Raises ``ManifestError`` (exit code 2) when there is none or its schema is not current.
     """
+    from clearance.register import db
+    from clearance.register.store import Register
+
     try:
         ws = workspace.find()
         if ws is None:
@@ -58,6 +64,8 @@ def choose_production(known: list[str], given: str | None) -> str:
 
 def pick_production(register: Register, given: str | None) -> str:
     """``choose_production`` over the productions ``register`` holds."""
+    from clearance.register import queries
+
     with register.read() as conn:
         return choose_production(queries.productions(conn), given)
 
@@ -69,6 +77,8 @@ def evidence_from_register(
     else ``None`` (every obligation open)."""
     if not use_register or workspace.find() is None:
         return None
+    from clearance.register import queries
+
     day = dt.date.fromisoformat(on) if on else dt.date.today()
     with open_register() as (register, _ws), register.read() as conn:
         if production not in queries.productions(conn):
