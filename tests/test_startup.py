@@ -38,3 +38,17 @@ def _imported(args: list[str], cwd: Path) -> set[str]:
 def test_light_commands_import_no_heavy_module(args: list[str], tmp_path: Path) -> None:
     (tmp_path / "manifest.yaml").write_text(MINIMAL)
     assert _imported(args, tmp_path) == set()
+
+
+def test_piped_output_is_never_hard_wrapped() -> None:
+    """Error messages, paths and the audit head hash must reach a pipe whole."""
+    probe = (
+        "from clearance.cli.app import stderr, stdout\n"
+        "stdout.print('head ' + '0123456789abcdef' * 8 + ' /a/long/checkout/path' * 8)\n"
+        "stderr.print('error: ' + 'x' * 300)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert len(done.stdout.splitlines()) == 1 and len(done.stderr.splitlines()) == 1

@@ -51,6 +51,12 @@ app.add_typer(cut_app, name="cut")
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
+# Piped or captured output is read by programs and people's tools: never hard-wrap its text
+# (error messages, paths, the audit head hash stay whole). A terminal still gets tables and
+# text fitted to its width.
+for _console in (stdout, stderr):
+    if not _console.is_terminal:
+        _console.soft_wrap = True
 
 EXIT_OK, EXIT_OPEN, EXIT_INPUT = 0, 1, 2
 MAX_ERRORS_SHOWN = 50
