@@ -6,17 +6,21 @@ for a bad file: an extractor that fails is recorded as a weak signal with its re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clearance.provenance.containers import Source, preloaded
 from clearance.provenance.extractors import Extractor
 from clearance.provenance.model import DecodeFacts, FileFacts, ScanOptions, Signal
 from clearance.provenance.sniff import media_type_of
+
+if TYPE_CHECKING:
+    from clearance.policy.pack import Pack
 
 #: Extractor modules, in the order their facts are merged. A module that fails to import is
 #: logged and skipped (a missing optional library must not stop a scan).
@@ -139,9 +143,38 @@ def unreadable(reason: str) -> dict[str, Any]:
             "signals": [], "reason": reason}  # fmt: skip
 
 
-def inspect_many(paths: list[str], options: ScanOptions, with_hash: bool) -> list[dict[str, Any]]:
-    """A chunk of files for one worker round trip."""
-    return [inspect(p, options, with_hash) for p in paths]
+def inspect_many(
+    paths: list[str], options: ScanOptions, with_hash: bool, provenance: str = ""
+) -> list[dict[str, Any]]:
+    """A chunk of files for one worker round trip. With ``provenance`` (a pack file), each
+    result also carries the pack's verdict and advisories, ``[value, rule, [advisory ids]]``
+    — decided in the worker, so that a parallel scan also decides in parallel."""
+    results = [inspect(p, options, with_hash) for p in paths]
+    if provenance:
+        from clearance.policy.classify import advisories, classify
+
+        pack = _pack(provenance)
+        for raw in results:
+            verdict = classify(pack, raw["facts"])
+            notes = [a.rule for a in advisories(pack, raw["facts"])]
+            raw["verdict"] = [verdict.value, verdict.rule, notes]
+    return results
+
+
+def warm_up(provenance: str) -> None:
+    """Load the extractors and the pack in a worker before files arrive."""
+    global _EXTRACTORS
+    if _EXTRACTORS is None:
+        _EXTRACTORS = load_extractors()
+    _pack(provenance)
+
+
+@functools.cache
+def _pack(path: str) -> Pack:
+    """A provenance pack, loaded once per worker process."""
+    from clearance.policy.pack import load_pack
+
+    return load_pack(Path(path))
 
 
 def sha256_of(path: Path) -> str:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import multiprocessing
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
+from importlib.machinery import ModuleSpec
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,13 @@ from typing import Any
 from clearance.policy.classify import Label, advisories, classify, findings
 from clearance.policy.pack import Pack
 from clearance.provenance.cache import ScanCache
-from clearance.provenance.inspect import EXTRACTOR_VERSION, inspect_many, unreadable
+from clearance.provenance.inspect import (
+    EXTRACTOR_MODULES,
+    EXTRACTOR_VERSION,
+    inspect_many,
+    unreadable,
+    warm_up,
+)
 from clearance.provenance.model import AssetFacts, DeliverableFacts, ScanOptions
 from clearance.provenance.walk import Entry, walk
 
@@ -145,10 +154,7 @@ class Scanner:
         """Results for every file under ``roots``, in walk order (a generator)."""
         started = time.perf_counter()
         cache = ScanCache(self.cache_path, self.cache_key()) if self.cache_path else None
-        # forkserver, not fork: a parent that already used c2pa-rs (native threads and locks)
-        # must not be forked mid-state, or a worker can deadlock.
-        context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(self.jobs, mp_context=context) if self.jobs > 1 else None
+        pool = self._pool() if self.jobs > 1 else None
         try:
             for result in self._results(walk(roots), cache, pool):
                 self.summary.files += 1
@@ -167,6 +173,24 @@ class Scanner:
                 cache.close()
             self.summary.seconds = time.perf_counter() - started
 
+    def _pool(self) -> ProcessPoolExecutor:
+        """Worker processes, started and warmed up front (extractors imported, pack loaded).
+
+        forkserver, not fork: a parent that already used c2pa-rs (native threads and locks)
+        must not be forked mid-state, or a worker can deadlock. The fork server pre-imports
+        the extractors once, so each worker starts in a fraction of a second; and workers
+        never re-run the program's ``__main__`` (a console script importing the whole CLI
+        costs a second or more a worker): they need nothing from it.
+        """
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(WORKER_MODULES))
+        pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+        with _main_not_reimported():
+            warm = [pool.submit(warm_up, str(self.provenance.path)) for _ in range(self.jobs)]
+        for future in warm:
+            future.result()
+        return pool
+
     def _results(
         self, entries: Iterator[Entry], cache: ScanCache | None, pool: ProcessPoolExecutor | None
     ) -> Iterator[FileResult]:
@@ -177,10 +201,11 @@ class Scanner:
             cached = cache.lookup(readable, need_facts) if cache else {}
             todo = [e.path for e in chunk if not e.problem and e.path not in cached]
             work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
+            pack = str(self.provenance.path)
             if pool is not None and todo:
-                work = pool.submit(inspect_many, todo, self.options, self.with_hash)
+                work = pool.submit(inspect_many, todo, self.options, self.with_hash, pack)
             else:
-                work = inspect_many(todo, self.options, self.with_hash) if todo else []
+                work = inspect_many(todo, self.options, self.with_hash, pack) if todo else []
             pending.append(_Batch(chunk, cached, todo, work))
             while len(pending) > 2 * self.jobs:  # a bounded number of chunks in flight
                 yield from self._finish(pending.popleft(), cache)
@@ -206,7 +231,7 @@ class Scanner:
 
     def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
         facts = raw["facts"]
-        if "verdict" in raw:  # decided by this very pack version when it was cached
+        if "verdict" in raw:  # decided by this very pack version (in a worker, or cached)
             verdict = Label(raw["verdict"][0], raw["verdict"][1], "", "")
             notes = [self._advisory(rule) for rule in raw["verdict"][2]]
         else:
@@ -254,6 +279,30 @@ def library_versions() -> str:
         except metadata.PackageNotFoundError:
             found.append(f"{name}=-")
     return ",".join(found)
+
+
+#: What the fork server imports once, so that workers forked from it start warm.
+WORKER_MODULES = (
+    "clearance.provenance.inspect",
+    *(f"clearance.provenance.extractors.{name}" for name in EXTRACTOR_MODULES),
+    "clearance.policy.classify",
+    "clearance.policy.pack",
+)
+
+
+@contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """While workers are started, name ``__main__`` as a ``*.__main__`` module, which
+    multiprocessing does not re-run in a worker; restored after."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    main.__spec__ = ModuleSpec("clearance.__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
 
 
 def _with_defaults(deliverable: dict[str, Any]) -> dict[str, Any]:
