@@ -8,9 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import Run
 from tests.support import MINIMAL
 from tests.test_cuesheet_cli import USE_CASES, cut  # noqa: F401 (the fixture)
+
+pytest.register_assert_rewrite("tests.webapp")
+from tests.webapp import A, B, WebApp  # noqa: E402
+
+pytest_plugins = ["tests.webapp"]  # the ``web`` fixture
 
 Cli = Callable[..., Run]
 
@@ -93,3 +100,40 @@ def test_bad_cuts_are_refused_and_nothing_is_written(
     actions = [e["action"] for e in json.loads(cli("audit", "log", "-f", "json").stdout)]
     assert actions[-3:] == ["cut.add", "cut.add", "cut.remove"]
     assert cli("audit", "verify").code == 0
+
+
+def test_the_web_app_serves_each_production_only_its_own_cut_as_the_cli_builds_it(
+    web: WebApp,
+    cut: tuple[Path, Path],  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
+    """Regression (issue 10): with one cut per server, a member of production B downloaded
+    production A's edit name, server paths, tools and prompts."""
+    edl, media = cut
+    other = tmp_path / "b-lock.edl"
+    other.write_text(edl.read_text().replace("TITLE: TEST LOCK", "TITLE: B SIDE LOCK"))
+    assert web.cli("cut", "add", "a-lock", edl, "--media", media, "-P", A).code == 0
+    assert web.cli("cut", "add", "b-lock", other, "--media", media, "-P", B).code == 0
+
+    member_b = web.api("member-b")
+    mine = member_b.get(f"/p/{B}/cuesheet.json")
+    assert mine.status_code == 200, mine.text
+    sheet = mine.json()
+    assert sheet["production"] == B and sheet["edit"]["name"] == "B SIDE LOCK"
+    assert "TEST LOCK" not in mine.text and "a-lock" not in mine.text
+    for path in (
+        f"/p/{A}/cuesheet.json",
+        f"/p/{A}/cuts/a-lock/cuesheet.json",
+        f"/api/v1/productions/{A}/cuts",
+        f"/api/v1/productions/{A}/cuts/a-lock/cuesheet",
+    ):
+        assert member_b.get(path).status_code == 404, path
+    assert member_b.get(f"/p/{B}/cuts/a-lock/cuesheet.json").status_code == 404
+    assert [c["name"] for c in member_b.get(f"/api/v1/productions/{B}/cuts").json()] == ["b-lock"]
+
+    from_web = web.api("reviewer-a").get(f"/api/v1/productions/{A}/cuts/a-lock/cuesheet").json()
+    from_cli = _sheet(web.cli("cuesheet", "--cut", "a-lock", "-P", A, "-f", "json", "-j", "1"))
+    from_web.pop("generated_at")
+    assert from_web == from_cli
+    report = web.api("reviewer-a").get(f"/api/v1/productions/{A}/report")
+    assert report.status_code == 200 and "never_delivered_v9.exr" in report.text

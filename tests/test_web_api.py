@@ -329,7 +329,7 @@ def test_the_api_keeps_its_schema(web: WebApp, mode: GenerationMode) -> None:
             check()
         except (Exception, BaseExceptionGroup) as exc:  # collect: report every operation
             failures.append(f"{operation.label}: {exc}")
-    assert operations == 23  # every /api/v1 operation (test_the_schema_documents_every_api_route)
+    assert operations == 25  # every /api/v1 operation (test_the_schema_documents_every_api_route)
     assert failures == [], "\n\n".join(failures)
 
 
@@ -347,7 +347,7 @@ def test_the_schema_documents_every_api_route(web: WebApp) -> None:
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
-    assert operations == routes and len(routes) == 23
+    assert operations == routes and len(routes) == 25
 
 
 # -- the CLI -------------------------------------------------------------------------------------
@@ -412,7 +412,7 @@ def test_serve_get_exits_0_on_200_and_1_otherwise(web: WebApp, cli: Callable[...
     assert cli("serve", "--get", "/api/v1/productions/prod-b/queue", "--token", token).code == 1
     assert cli("serve", "--get", f"{API}/queue").code == 1  # no token: 401
     assert cli("serve", "--get", "/login").code == 0
-    assert cli("serve", "--get", "/login", "--edit", "cut.edl").code == 2  # --media missing
+    assert cli("serve", "--get", "/login", "--edit", "cut.edl").code == 2  # cuts: `cut add`
 
 
 def test_serve_outside_a_workspace_exits_2(

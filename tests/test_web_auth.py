@@ -189,8 +189,13 @@ CASES = [
     Case("GET", "/p/{production}/consents", "production"),
     Case("GET", "/p/{production}/scans", "production"),
     Case("GET", "/p/{production}/report.html", "production"),
-    # Without --edit there is no cut: a member learns that; a non-member only "no such production".
+    # With no registered cut: a member learns that; a non-member only "no such production".
     Case("GET", "/p/{production}/cuesheet.{fmt}", "production", ok=404, ok_text="no cut"),
+    Case(
+        "GET", "/p/{production}/cuts/{cut}/cuesheet.{fmt}", "production", ok=404, ok_text="no cut"
+    ),
+    Case("GET", P + "/cuts", "production"),
+    Case("GET", P + "/cuts/{cut}/cuesheet", "production", ok=404, ok_text="no cut"),
     Case("GET", "/p/{production}/intake", "production"),
     Case("POST", "/p/{production}/intake", "production", form=lambda p: {}),
     Case("POST", "/p/{production}/intake/declare", "production", ok=303, form=_declare_form),
@@ -396,7 +401,7 @@ def _call(
     username: str | None,
 ) -> Any:
     made = case.prepare(web, username, production) if case.prepare else {}
-    params = {"uc_id": "UC-1", "fmt": "csv", "path": "app.css", **made}
+    params = {"uc_id": "UC-1", "fmt": "csv", "path": "app.css", "cut": "ep1", **made}
     path = case.route.format(production=production, **params)
     extra = headers if case.method in ("POST", "PUT", "DELETE") else {}
     if case.json is not None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from clearance.cli.app import app, input_errors, stderr
-from clearance.manifest.errors import InputError, ManifestError
 
 
 @app.command()
@@ -20,13 +18,6 @@ def serve(
         bool,
         typer.Option("--behind-tls", help="Served over HTTPS by a proxy: cookies get Secure."),
     ] = False,
-    edit: Annotated[
-        Path | None, typer.Option("--edit", help="The locked cut, for cue-sheet downloads.")
-    ] = None,
-    media: Annotated[
-        list[Path] | None, typer.Option("--media", "-m", help="Media folders of the cut.")
-    ] = None,
-    rate: Annotated[str | None, typer.Option("--rate", help="Frame rate of an EDL.")] = None,
     get: Annotated[
         str | None,
         typer.Option("--get", help="Run one GET request in-process, print it, exit (smoke test)."),
@@ -37,30 +28,28 @@ def serve(
 ) -> None:
     """Serve the web app: productions dashboard, use cases with their decisions and evidence,
     the adaptive intake form, the reviewer queue, consents and tools, scans, and report and
-    cue-sheet downloads; plus the JSON API (OpenAPI at /api/openapi.json). Accounts come from
-    ``clearance user add`` / ``user grant``.
+    cue-sheet downloads (of each production's cuts: ``clearance cut add``); plus the JSON API
+    (OpenAPI at /api/openapi.json). Accounts come from ``clearance user add`` / ``user
+    grant``.
 
     Examples:
 
       clearance serve --port 8000
 
-      clearance serve --host 0.0.0.0 --behind-tls --edit cut/ep107.edl --media deliverables/
+      clearance serve --host 0.0.0.0 --behind-tls
 
       clearance serve --get /api/v1/productions --token "$CLEARANCE_TOKEN"
 
     Exit codes: 0 stopped (or --get answered 200); 1 --get answered otherwise; 2 invalid input.
     """
+    from clearance.cli.scan import cache_path
     from clearance.register.access import open_register
     from clearance.web.app import create_app
     from clearance.web.deps import Settings
 
-    with input_errors():
-        if (edit is None) != (not media):
-            problem = "--edit and --media go together"
-            raise ManifestError([InputError("--edit", None, "", problem)])
     with input_errors(), open_register() as (register, ws):
         settings = Settings(
-            register.engine, register.store, behind_tls, edit, tuple(media or ()), rate
+            register.engine, register.store, behind_tls, scan_cache=cache_path(False, None)
         )
         application = create_app(settings)
         if get is not None:

@@ -277,17 +277,43 @@ def scans(production: str, ctx: Ctx) -> dict[str, Any]:
         return data.scans(db, production)
 
 
+_JSON_PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# The report is HTML, its errors JSON: say so, or the schema would promise HTML for both.
+REPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{code: {**spec, "content": _JSON_PROBLEM} for code, spec in ERRORS.items()},
+    422: {"model": Problem, "description": "the cut's edit or media cannot be read",
+          "content": _JSON_PROBLEM},
+}  # fmt: skip
+
+
 @router.get(
     "/productions/{production}/report",
     response_model=None,
     response_class=HTMLResponse,
-    responses=ERRORS,
+    responses=REPORT_ERRORS,
 )
-def report(production: str, ctx: Ctx) -> HTMLResponse:
-    """The delivery report (self-contained HTML), with the cue sheet when the server was
-    started with ``--edit``."""
+def report(production: str, ctx: Ctx, cut: str | None = None) -> HTMLResponse:
+    """The delivery report (self-contained HTML), with the cue sheet of ``cut`` (or of the
+    production's only registered cut)."""
     ctx.member(production)
-    return HTMLResponse(services.report_html(ctx, production))
+    return HTMLResponse(services.report_html(ctx, production, cut))
+
+
+@router.get("/productions/{production}/cuts", response_model=None, responses=ERRORS)
+def cuts(production: str, ctx: Ctx) -> list[dict[str, Any]]:
+    """The production's locked cuts (registered with ``clearance cut add``)."""
+    ctx.member(production)
+    return services.cut_names(ctx, production)
+
+
+@router.get("/productions/{production}/cuts/{cut}/cuesheet", response_model=None, responses=ERRORS)
+def cut_cuesheet(production: str, cut: str, ctx: Ctx) -> dict[str, Any]:
+    """The GenAI cue sheet of one cut (``clearance.cuesheet/1``), as ``clearance cuesheet
+    --cut`` writes it."""
+    ctx.member(production)
+    sheet = services.cuesheet(ctx, production, cut)
+    payload: dict[str, Any] = sheet.model_dump(mode="json")
+    return payload
 
 
 @router.get("/productions/{production}/members", response_model=None, responses=ERRORS)

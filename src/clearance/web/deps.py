@@ -23,9 +23,7 @@ class Settings:
     engine: Engine
     store: Path
     secure_cookies: bool = False  # behind TLS: cookies only over HTTPS
-    edit: Path | None = None  # the locked cut, for cue-sheet downloads
-    media: tuple[Path, ...] = ()
-    rate: str | None = None
+    scan_cache: Path | None = None  # the scan cache cue sheets inspect media through
     cache: RegisterCache = field(default_factory=RegisterCache)  # status per register state
 
 

@@ -303,27 +303,36 @@ def scans_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
         ctx,
         production=production,
         scans=found,
-        has_cut=ctx.settings.edit is not None,
+        cuts=services.cut_names(ctx, production),
     )
 
 
 @router.get("/p/{production}/report.html")
-def report_download(production: str, ctx: Ctx) -> Response:
+def report_download(production: str, ctx: Ctx, cut: str | None = None) -> Response:
     ctx.member(production)
-    html = services.report_html(ctx, production)
+    html = services.report_html(ctx, production, cut)
     disposition = f'attachment; filename="{production}-genai-report.html"'
     return Response(html, media_type="text/html", headers={"Content-Disposition": disposition})
 
 
 @router.get("/p/{production}/cuesheet.{fmt}")
 def cuesheet_download(production: str, fmt: str, ctx: Ctx) -> Response:
+    """The cue sheet of the production's only cut."""
+    return _cuesheet_response(production, None, fmt, ctx)
+
+
+@router.get("/p/{production}/cuts/{cut}/cuesheet.{fmt}")
+def cut_cuesheet_download(production: str, cut: str, fmt: str, ctx: Ctx) -> Response:
+    return _cuesheet_response(production, cut, fmt, ctx)
+
+
+def _cuesheet_response(production: str, cut: str | None, fmt: str, ctx: Context) -> Response:
     ctx.member(production)
     if fmt not in FORMATS:
         raise HTTPException(404, "cue sheets come as xlsx, csv, json or html")
-    body = services.cuesheet_bytes(ctx, production, fmt)
-    if body is None:
-        raise HTTPException(404, "no cut: start the server with --edit and --media")
-    disposition = f'attachment; filename="{production}-cuesheet.{fmt}"'
+    body = services.cuesheet_bytes(ctx, production, fmt, cut)
+    name = f"{production}-{cut}" if cut else production
+    disposition = f'attachment; filename="{name}-cuesheet.{fmt}"'
     return Response(body, media_type=FORMATS[fmt], headers={"Content-Disposition": disposition})
 
 

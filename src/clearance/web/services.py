@@ -196,44 +196,70 @@ def review(
         raise Problems([(f or "expires", m) for f, m in problems]) from exc
 
 
-def cuesheet(ctx: Context, production: str) -> Any:
-    """The cue sheet of the cut the server was started with (``--edit``), or ``None``."""
-    settings = ctx.settings
-    if settings.edit is None:
-        return None
-    from clearance.editorial import cuesheet as cues
-    from clearance.editorial.media import MediaIndex
-    from clearance.editorial.read import read_edit
-    from clearance.editorial.resolve import Resolver
-    from clearance.provenance.scan import Scanner
+def cuesheet(ctx: Context, production: str, cut: str | None = None) -> Any:
+    """The cue sheet of the production's cut ``cut`` (its only cut when ``None``), built by
+    the same library function as ``clearance cuesheet --cut``. 404 when there is no such
+    cut; 422 when the registered edit or media can no longer be read."""
+    from clearance.editorial import compose
+    from clearance.register import cuts
 
-    edit = read_edit(settings.edit, rate=settings.rate)
-    with ctx.register.read(snapshot=True) as db:
-        facts = cues.register_facts(db, production, ctx.store, ctx.on)
-    scanner = Scanner(provenance=resolve("ai-provenance"))
-    return cues.build(
-        edit, Resolver(MediaIndex(list(settings.media))), scanner, resolve("cue-status"), facts
-    )
+    with ctx.register.read() as db:
+        try:
+            found = cuts.find(db, production, cut)
+        except ManifestError as exc:
+            raise HTTPException(404, exc.errors[0].message) from exc
+    try:
+        return compose.production_cuesheet(
+            ctx.register,
+            production,
+            found.source,
+            ctx.on,
+            compose.scanner(1, ctx.settings.scan_cache),
+        )
+    except ManifestError as exc:
+        raise HTTPException(422, [str(e) for e in exc.errors]) from exc
 
 
-def cuesheet_bytes(ctx: Context, production: str, fmt: str) -> bytes | None:
+def cuesheet_bytes(ctx: Context, production: str, fmt: str, cut: str | None = None) -> bytes:
     from clearance.reports import cuesheet as writers
 
-    sheet = cuesheet(ctx, production)
-    if sheet is None:
-        return None
+    sheet = cuesheet(ctx, production, cut)
     out = io.BytesIO()
     writers.write(sheet, out, fmt)
     return out.getvalue()
 
 
-def report_html(ctx: Context, production: str) -> str:
+def report_html(ctx: Context, production: str, cut: str | None = None) -> str:
+    """The delivery report; with the cue sheet of ``cut``, or of the production's only cut
+    when it has exactly one."""
+    from clearance.register import cuts
     from clearance.reports.delivery import render_html
     from clearance.reports.delivery_data import gather
 
-    sheet = cuesheet(ctx, production)
+    if cut is None:
+        with ctx.register.read() as db:
+            registered = cuts.listed(db, production)
+        cut = registered[0].name if len(registered) == 1 else None
+    sheet = cuesheet(ctx, production, cut) if cut is not None else None
     with ctx.register.read(snapshot=True) as db:
         return render_html(gather(db, production, ctx.store, ctx.on, sheet))
+
+
+def cut_names(ctx: Context, production: str) -> list[dict[str, Any]]:
+    """The production's cuts as members see them (name, edit file name, rate, added)."""
+    from clearance.register import cuts
+
+    with ctx.register.read() as db:
+        return [
+            {
+                "name": c.name,
+                "edit": c.source.edit.name,
+                "rate": c.source.rate,
+                "added_at": c.added_at,
+                "added_by": c.added_by,
+            }
+            for c in cuts.listed(db, production)
+        ]
 
 
 def grant(ctx: Context, production: str, username: str, role: str) -> dict[str, Any]:
