@@ -154,9 +154,9 @@ class Scanner:
         """Results for every file under ``roots``, in walk order (a generator)."""
         started = time.perf_counter()
         cache = ScanCache(self.cache_path, self.cache_key()) if self.cache_path else None
-        pool = self._pool() if self.jobs > 1 else None
+        pools: list[ProcessPoolExecutor] = []  # started on the first file not in the cache
         try:
-            for result in self._results(walk(roots), cache, pool):
+            for result in self._results(walk(roots), cache, pools):
                 self.summary.files += 1
                 self.summary.verdicts[result.verdict] += 1
                 if result.credential:
@@ -167,7 +167,7 @@ class Scanner:
                     progress(1)
                 yield result
         finally:
-            if pool:
+            for pool in pools:
                 pool.shutdown(cancel_futures=True)
             if cache:
                 cache.close()
@@ -192,7 +192,7 @@ class Scanner:
         return pool
 
     def _results(
-        self, entries: Iterator[Entry], cache: ScanCache | None, pool: ProcessPoolExecutor | None
+        self, entries: Iterator[Entry], cache: ScanCache | None, pools: list[ProcessPoolExecutor]
     ) -> Iterator[FileResult]:
         pending: deque[_Batch] = deque()
         for chunk in _chunks(_once(entries), CHUNK):
@@ -202,8 +202,10 @@ class Scanner:
             todo = [e.path for e in chunk if not e.problem and e.path not in cached]
             work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
             pack = str(self.provenance.path)
-            if pool is not None and todo:
-                work = pool.submit(inspect_many, todo, self.options, self.with_hash, pack)
+            if self.jobs > 1 and todo and not pools:
+                pools.append(self._pool())
+            if pools and todo:
+                work = pools[0].submit(inspect_many, todo, self.options, self.with_hash, pack)
             else:
                 work = inspect_many(todo, self.options, self.with_hash, pack) if todo else []
             pending.append(_Batch(chunk, cached, todo, work))
