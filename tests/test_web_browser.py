@@ -20,7 +20,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Error,
+    FilePayload,
+    Page,
+    expect,
+    sync_playwright,
+)
 from typer.testing import CliRunner
 
 from clearance.cli import app
@@ -497,12 +505,12 @@ def test_the_whole_workflow_in_the_browser(
         page.locator("#guild_notified").check()
         page.fill("#expires", "2027-06-30")
         page.fill("#reference", "TR-2291")
-        page.set_input_files(
-            "#attachment",
-            files=[
-                {"name": "ava-consent.pdf", "mimeType": "application/pdf", "buffer": CONSENT_PDF}
-            ],
-        )
+        document: FilePayload = {
+            "name": "ava-consent.pdf",
+            "mimeType": "application/pdf",
+            "buffer": CONSENT_PDF,
+        }
+        page.set_input_files("#attachment", files=[document])
         shoot(page, "consent-form")
         page.locator("#record-evidence").click()
         expect(page).to_have_url(use_case)
