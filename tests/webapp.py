@@ -223,10 +223,8 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def disable(accounts: Accounts, username: str) -> None:
-    """Disable an account the audited way (there is no command for it yet)."""
-    with accounts.register.write() as conn:
-        row = accounts._require_user(conn, username)
-        accounts._update_user(conn, row, {"disabled": True}, "user.disable")
+    """Disable an account as ``clearance user disable`` does (audited; sessions end)."""
+    accounts.set_disabled(username, True)
 
 
 @dataclass

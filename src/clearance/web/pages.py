@@ -247,7 +247,12 @@ def _use_case_view(
         uc=uc,
         may_review=user.may(production, "reviewer"),
         declared_it=own,
-        kinds=[k for k, role in services.EVIDENCE_ROLE.items() if user.may(production, role)],
+        # Its declarer records no evidence that clears it (the server refuses it anyway).
+        kinds=[
+            k
+            for k, role in services.EVIDENCE_ROLE.items()
+            if user.may(production, role) and (k == "report-use" or not own)
+        ],
         errors=errors or {},
         values=values or {},
     )
