@@ -111,18 +111,27 @@ class Source:
 
 #: The file being inspected, read whole when it is small (``preloaded``): the extractors,
 #: which each open the file, then share one read and one system call instead of several.
-_PRELOADED: tuple[str, bytes] | None = None
+_PRELOADED: tuple[str, bytes, int] | None = None
+_GENERATION = 0  # one number per preloaded read: a cache key that a later read never reuses
 
 
 @contextlib.contextmanager
 def preloaded(path: str, data: bytes) -> Iterator[None]:
     """While inside, ``open_source(path)`` and ``preloaded_bytes(path)`` serve ``data``."""
-    global _PRELOADED
-    _PRELOADED = (path, data)
+    global _PRELOADED, _GENERATION
+    _GENERATION += 1
+    _PRELOADED = (path, data, _GENERATION)
     try:
         yield
     finally:
         _PRELOADED = None
+
+
+def preloaded_generation(path: Path | str) -> int | None:
+    """The number of the current preloaded read of ``path``, else None."""
+    if _PRELOADED is not None and _PRELOADED[0] == str(path):
+        return _PRELOADED[2]
+    return None
 
 
 def preloaded_bytes(path: Path | str) -> bytes | None:

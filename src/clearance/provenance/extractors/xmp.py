@@ -35,6 +35,7 @@ from clearance.provenance.containers import (
     png_chunks,
     png_keyword,
     png_text,
+    preloaded_generation,
     riff_chunks,
 )
 from clearance.provenance.model import (
@@ -371,6 +372,9 @@ class XmpRead:
 def read_xmp(path: Path, media_type: str, limit: int) -> XmpRead:
     """The file's XMP, cached per path and version (inode, size, times): the XMP and generator
     extractors both need it, and a packet is read and parsed once."""
+    generation = preloaded_generation(path)
+    if generation is not None:  # the file being inspected, read once: no stat needed
+        return _read_cached(str(path), media_type, limit, (generation, 0, 0, 0))
     st = os.stat(path)
     version = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     return _read_cached(str(path), media_type, limit, version)
