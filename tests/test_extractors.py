@@ -578,3 +578,100 @@ def test_damaged_files_never_raise(
     for where, bit in flips:
         data[min(int(where * len(data)), len(data) - 1)] ^= 1 << bit
     run_all(bytes(data), forced)
+
+
+# --- AIGC implicit labels (GB 45438-2025), ComfyUI WebP, files that do not decode ----------
+
+AIGC_LABEL = (
+    '{"Label": "1", "ContentProducer": "001191110108MA01KP2T5U00000", '
+    '"ProduceID": "b7c1e0", "ContentPropagator": "", "PropagateID": ""}'
+)
+
+
+def _aigc_xmp() -> bytes:
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:TC260="http://www.tc260.org.cn/ns/AIGC/1.0/">'
+        f"<TC260:AIGC>{AIGC_LABEL}</TC260:AIGC></rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "content", "where"),
+    [
+        ("label.png", "image/png", png(png_chunk(b"tEXt", b"AIGC\0" + AIGC_LABEL.encode())),
+         "PNG text 'AIGC'"),
+        ("xmp.png", "image/png", png(itxt("XML:com.adobe.xmp", _aigc_xmp())), "XMP"),
+        ("udta.mp4", "video/mp4", box(b"ftyp", b"isom\0\0\0\0isom") + box(b"moov", box(
+            b"mvhd", bytes(100)) + box(b"udta", box(b"AIGC", AIGC_LABEL.encode()))),
+         "QuickTime udta AIGC"),
+    ],
+)  # fmt: skip
+def test_aigc_implicit_label_is_read_and_gives_a_verdict(
+    tmp_path: Path, name: str, kind: str, content: bytes, where: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    found = GENERATOR.extract(path, kind, OPTIONS)
+    assert found.aigc is not None
+    assert (found.aigc.present, found.aigc.label) == (True, "1")
+    assert found.aigc.producer == "001191110108MA01KP2T5U00000"
+    assert found.aigc.where.startswith(where)
+    facts = FileFacts(aigc=found.aigc).model_dump()
+    assert classify(resolve("ai-provenance"), facts).rule == "R12"
+
+
+def test_comfyui_webp_graph_in_exif_make_and_model(tmp_path: Path) -> None:
+    """ComfyUI's WebP savers write ``workflow:{...}`` to Make and ``prompt:{...}`` to Model."""
+    graph = '{"3": {"class_type": "KSampler", "inputs": {"seed": 1}}}'
+    make, model = b"workflow:{}\0", f"prompt:{graph}\0".encode()
+    entries = [(0x010F, make), (0x0110, model)]
+    at = 8 + 2 + 12 * len(entries) + 4
+    table, blob = b"", b""
+    for tag, data in entries:
+        table += struct.pack(">HHII", tag, 2, len(data), at + len(blob))
+        blob += data
+    tiff = b"MM\0*" + struct.pack(">I", 8) + struct.pack(">H", len(entries)) + table + bytes(4)
+    webp = b"RIFF\0\0\0\0WEBP" + riff_chunk(b"VP8 ", bytes(10)) + riff_chunk(b"EXIF", tiff + blob)
+    path = tmp_path / "comfy.webp"
+    path.write_bytes(webp)
+    assert generator_of(path, "image/webp").parameters == ["ComfyUI"]
+
+
+def bad_adler_png() -> bytes:
+    """A 1×1 PNG whose zlib stream ends with a wrong Adler-32 (chunk CRCs correct)."""
+    good = png()
+    data = zlib.compress(b"\0" + bytes(3))
+    idat = png_chunk(b"IDAT", data[:-4] + bytes(4))
+    start = good.index(b"IDAT") - 4
+    end = start + 12 + int.from_bytes(good[start : start + 4], "big")
+    return good[:start] + idat + good[end:]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind", "detail"),
+    [
+        ("pointer.jpg", b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n",
+         "application/octet-stream", "Git LFS pointer"),
+        ("notes.mov", b"just some words", "application/octet-stream", "video/quicktime"),
+        ("bad-adler.png", bad_adler_png(), "image/png", "does not inflate"),
+        ("bad-crc.png", png()[:-25] + bytes(4) + png()[-21:], "image/png", "fails its CRC"),
+        ("empty-movie.mov", box(b"ftyp", b"qt  \0\0\0\0qt  ") + box(b"moov", box(
+            b"mvhd", bytes(100)) + sample_track(4000)) + box(b"mdat", b""), "video/quicktime",
+         "outside the media data"),
+    ],
+)  # fmt: skip
+def test_files_a_decoder_would_reject_fail(
+    tmp_path: Path, name: str, content: bytes, kind: str, detail: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    facts = decode_of(path, kind)
+    assert facts.state == "fail" and detail in facts.detail
+
+
+def test_text_named_as_text_is_not_checked(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"version https://git-lfs.github.com/spec/v1\n")
+    assert decode_of(path, "application/octet-stream").state == "not-checked"
