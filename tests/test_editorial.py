@@ -369,17 +369,29 @@ def test_drop_frame_option_reinterprets_an_edl_without_fcm(tmp_path: Path) -> No
     assert event.frames == 300
 
 
-def test_empty_edits_and_fractional_fcpxml_rates_are_refused(tmp_path: Path) -> None:
+def test_empty_edits_are_refused_and_fcpxml_keeps_fractional_rates(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="no clips"):
         read_edit(_edl(tmp_path, "TITLE: NOTHING\nFCM: NON-DROP FRAME\n"))
     fcpx = tmp_path / "cut.fcpxml"
-    fcpx.write_text(
+    resources = (
         '<?xml version="1.0"?><fcpxml version="1.8"><resources>'
         '<format id="r1" frameDuration="1001/24000s" width="1920" height="1080"/>'
-        "</resources></fcpxml>"
+        '<asset id="r2" name="a.mov" src="file:///m/a.mov" hasVideo="1" start="0s"/>'
+        "</resources>"
     )
-    with pytest.raises(ManifestError, match=r"23\.976 fps\): the FCPXML adapter"):
-        read_edit(fcpx)
+    fcpx.write_text(resources + "</fcpxml>")
+    with pytest.raises(ManifestError, match="no sequence"):
+        read_edit(fcpx)  # clips or bins only: not a cut
+    fcpx.write_text(
+        resources + '<project name="P"><sequence format="r1" tcStart="86486400/24000s" '
+        'duration="48048/24000s"><spine><asset-clip ref="r2" name="a" '
+        'offset="86486400/24000s" duration="48048/24000s" start="0s"/></spine></sequence>'
+        "</project></fcpxml>"
+    )  # 01:00:00:00 at 23.976 is 86,400 frames of 1001/24000 s
+    edit = read_edit(fcpx)  # 23.976 read as 24000/1001 (the adapter made it 23)
+    (event,) = events(edit)
+    assert edit.timebase.label == "23.976 NDF" and event.frames == 48
+    assert edit.timebase.timecode(event.record_in) == "01:00:00:00"
 
 
 def test_rule_captures_are_literal_and_bad_templates_fail_at_load(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ never from this tool's output:
   misreads a file the value is by hand, and the test says why.
 * FCP7 XML: the ``<start>``/``<end>`` of enabled ``clipitem``s on enabled tracks, read with
   ElementTree (Premiere's exploded stereo pairs counted once, nested sequences by their clips).
+* FCPXML: by hand from the project's spine (rational seconds added up; see the comment).
 * AAF: pyaaf2 (the top-level composition's slots and its timecode track's start and drop flag).
+  ``composite``, ``keyframed_properties``, ``multitrack`` and ``nested_stack`` (Avid nested
+  scopes and multi-layer effects) have no second reading yet: they only run cleanly below.
 * OTIO: the JSON read as plain data (item durations summed along each track).
 
 Then every file through the command: no traceback, nothing on stderr but our own lines.
@@ -181,6 +184,20 @@ EXPECTED: dict[str, tuple[str | None, int, dict[str, int], str, str]] = {
     # Counting leader, black video, a colour matte, bars, transparent video, a graphic: all
     # generators, so the cut has no events.
     "otio-fcp-adapter/premiere_generators.xml": (None, 0, {}, "", ""),
+    # -- FCPXML -----------------------------------------------------------------------------
+    # By hand from the project's spine (30 fps, tcStart 0): IMG_0715 0–10.5 s (a dissolve into
+    # the gap after it), connected clips on lanes 1 and 2 (V2, V3) and -1 (A1), a secondary
+    # storyline on lane 1 (IMG_0268 50–60, IMG_0740 59–69 around its dissolve), a compound
+    # clip at 80 s from its 3.633 s (IMG_0233 and its audio, IMG_0268 and its audio, all on
+    # the compound's own lane), spine clips 110–140 s, and a video-only compound at 140 s with
+    # its audio-only twin on lane -1 (to the sequence's end, 150.016 s → 00:02:30:00).
+    "otio-fcpx-xml-adapter/fcpx_project.fcpxml": (
+        None,
+        19,
+        {"V1": 7, "V2": 3, "V3": 1, "A1": 8},
+        "00:00:00:00",
+        "00:02:30:00",
+    ),
     # -- AAF --------------------------------------------------------------------------------
     # Timecode track: start 539460 at 30, drop True → 05:00:00;00 (was read as 04:59:42:00).
     "otio-aaf-adapter/2997fps-DFTC.aaf": (
@@ -203,6 +220,35 @@ EXPECTED: dict[str, tuple[str | None, int, dict[str, int], str, str]] = {
         {"V1": 5, "A1": 5, "A2": 5},
         "01:00:00:00",
         "01:02:16:18",
+    ),
+    # pyaaf2: each slot's sequence (an OperationGroup's own length on the record side).
+    "otio-aaf-adapter/misc_speed_effects.aaf": (
+        None,
+        10,
+        {"V1": 10},
+        "01:00:00:00",
+        "01:00:03:16",
+    ),
+    "otio-aaf-adapter/time_warp_test.avid_media_composer.aaf": (
+        None,
+        127,
+        {"V1": 75, "A1": 52},
+        "01:00:00:00",
+        "01:02:33:19",
+    ),
+    "otio-aaf-adapter/transitions.aaf": (
+        None,
+        12,
+        {"V1": 4, "A1": 4, "A2": 4},
+        "01:00:00:00",
+        "01:00:21:17",
+    ),
+    "otio-aaf-adapter/trims.aaf": (
+        None,
+        15,
+        {"V1": 5, "A1": 5, "A2": 5},
+        "01:00:00:00",
+        "01:01:56:13",
     ),
     # Its one clip is muted (a Selector in the picture slot): nothing is in the cut.
     "otio-aaf-adapter/test_muted_clip.aaf": (None, 0, {}, "", ""),
@@ -240,6 +286,16 @@ EXPECTED: dict[str, tuple[str | None, int, dict[str, int], str, str]] = {
         "01:00:00:00",
         "01:00:46:21",
     ),
+    # Converted from screening_example.edl (same cut; pycmx: 9 events, same timecodes).
+    "OpenTimelineIO/screening_example.otio": (
+        None,
+        9,
+        {"V1": 9},
+        "00:59:53:11",
+        "01:00:37:04",
+    ),
+    # 4 clips and 3 nests (two stacks, a track), each showing one clip: 0–636 frames.
+    "OpenTimelineIO/nested_example.otio": (None, 7, {"V1": 7}, "00:00:00:00", "00:00:26:12"),
     # Gap 8, clip 3, then a dissolve out 1 frame into the gap: on screen 8–12.
     "OpenTimelineIO/clip_example.otio": (None, 1, {"V1": 1}, "00:00:00:08", "00:00:00:12"),
 }

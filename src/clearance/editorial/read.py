@@ -1,10 +1,11 @@
-"""Reading an edit with OpenTimelineIO: the adapter is chosen by suffix, the input is bounded,
-XML is checked for entity tricks before any adapter sees it, and every failure becomes an
-``InputError`` naming the file, the line where known, and the adapter's own message.
+"""Reading an edit: the reader is chosen by suffix, the input is bounded, XML is parsed with
+defusedxml (entity declarations refused), and every failure becomes an ``InputError`` naming
+the file, the line where known, and what is wrong.
 
-Adapters (plugins of OpenTimelineIO, installed as dependencies): ``cmx_3600`` (.edl),
-``fcp_xml`` (.xml, Final Cut Pro 7 / Premiere / Resolve), ``fcpx_xml`` (.fcpxml), ``AAF``
-(.aaf, Avid) and the native ``otio_json`` (.otio).
+EDLs (``cmx``), FCP7 XML (``fcp7``) and FCPXML (``fcpx``) are read directly: the OpenTimelineIO
+adapters for them misread real exports (see each module). AAF (.aaf, Avid) and OTIO (.otio)
+are read with OpenTimelineIO (the ``AAF`` adapter and the native ``otio_json``), with the
+drop-frame flag an AAF adapter drops read back from the file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import opentimelineio as otio
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml import ElementTree as SafeElementTree
 
-from clearance.editorial import cmx, fcp7
+from clearance.editorial import cmx, fcp7, fcpx
 from clearance.editorial.model import Event
 from clearance.editorial.timecode import Timebase, exact_rate
 from clearance.manifest.errors import InputError, ManifestError
@@ -95,6 +96,8 @@ def read_edit(
         edit = _read_edl(path, _text(path), rate, drop_frame)
     elif adapter == "fcp_xml":
         edit = _read_xmeml(path, _check_xml(shown, _text(path)), rate, drop_frame, sequence)
+    elif adapter == "fcpx_xml":
+        edit = _read_fcpxml(path, _check_xml(shown, _text(path)), rate, drop_frame, sequence)
     else:
         stated: bool | None = None
         if adapter == "AAF":
@@ -102,9 +105,6 @@ def read_edit(
             stated = _aaf_drop(path, str(timeline.name or ""))
         else:
             text = _text(path)
-            root = _check_xml(shown, text) if adapter in ("fcp_xml", "fcpx_xml") else None
-            if adapter == "fcpx_xml":
-                _check_fcpx_rate(shown, root)
             timeline = _parse(shown, text, adapter, sequence)
         _check_timeline(shown, timeline)
         timebase = _timebase(shown, timeline, rate, stated if drop_frame is None else drop_frame)
@@ -130,6 +130,24 @@ def _read_xmeml(
     except ValueError as exc:
         raise ManifestError([InputError(shown, None, "rate", str(exc))]) from exc
     return Edit(path, "xmeml", None, timebase, read.start, listed=read.listed, title=read.name)
+
+
+def _read_fcpxml(
+    path: Path, root: Any, rate: float | str | None, drop: bool | None, sequence: str | None
+) -> Edit:
+    """FCPXML read directly (``fcpx``): rate, drop-frame and start from the project."""
+    shown = str(path)
+    if root.tag != "fcpxml":
+        message = f"expected FCPXML (<fcpxml>), got <{root.tag}>"
+        raise ManifestError([InputError(shown, None, "", message)])
+    read = fcpx.read(shown, root, sequence)
+    try:
+        exact = exact_rate(rate) if rate is not None else exact_rate(str(read.rate))
+        flavour = read.drop_frame if drop is None else drop
+        timebase = Timebase(exact, bool(flavour) and exact in _DROP_RATES)
+    except ValueError as exc:
+        raise ManifestError([InputError(shown, None, "rate", str(exc))]) from exc
+    return Edit(path, "fcpxml", None, timebase, read.start, listed=read.listed, title=read.name)
 
 
 def _read_edl(path: Path, text: str, rate: float | str | None, drop: bool | None) -> Edit:
@@ -338,25 +356,6 @@ def _timecode(shown: str, timebase: Timebase, given: str) -> int:
         return timebase.frames(text)
     except ValueError as exc:
         raise ManifestError([InputError(shown, None, "start", str(exc))]) from exc
-
-
-def _check_fcpx_rate(shown: str, root: Any) -> None:
-    """The fcpx_xml adapter turns a frame duration into ``int(1 / duration)`` frames per
-    second: 23.976 becomes 23 and every timecode drifts. Refuse rather than report wrong
-    timecodes."""
-    for element in root.iter("format"):
-        duration = element.get("frameDuration", "")
-        try:
-            fraction = Fraction(duration.rstrip("s")) if duration else None
-        except (ValueError, ZeroDivisionError):
-            fraction = None
-        if fraction and fraction > 0 and (1 / fraction).denominator != 1:
-            rate = float(1 / fraction)
-            problem = (
-                f"frameDuration {duration} ({rate:.3f} fps): the FCPXML adapter reads only "
-                "whole-number frame rates; export FCP7 XML, AAF or an EDL of this cut instead"
-            )
-            raise ManifestError([InputError(shown, None, "format", problem)])
 
 
 def _check_timeline(shown: str, timeline: otio.schema.Timeline) -> None:
