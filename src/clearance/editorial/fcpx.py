@@ -161,6 +161,9 @@ class _Reader:
             child_lane = child.get("lane")
             if child_lane is None or child.get("enabled", "1") == "0":
                 continue
+            if not child_lane.lstrip("-").isdigit():
+                message = f"<{child.tag} lane={child_lane!r}>: a lane is a whole number"
+                raise ManifestError([InputError(self.shown, None, "lane", message)])
             place = origin + self.time(child.get("offset", "0s"))
             if child.tag == "spine":
                 self.spine(child, place, lane + int(child_lane), enable, depth + 1, out)

@@ -92,12 +92,8 @@ def read_edit(
     if size > MAX_EDIT_BYTES:
         message = f"edit is {size} bytes; the limit is {MAX_EDIT_BYTES}"
         raise ManifestError([InputError(shown, None, "", message)])
-    if adapter == "cmx_3600":
-        edit = _read_edl(path, _text(path), rate, drop_frame)
-    elif adapter == "fcp_xml":
-        edit = _read_xmeml(path, _check_xml(shown, _text(path)), rate, drop_frame, sequence)
-    elif adapter == "fcpx_xml":
-        edit = _read_fcpxml(path, _check_xml(shown, _text(path)), rate, drop_frame, sequence)
+    if adapter in ("cmx_3600", "fcp_xml", "fcpx_xml"):
+        edit = _read_directly(path, adapter, rate, drop_frame, sequence)
     else:
         stated: bool | None = None
         if adapter == "AAF":
@@ -112,6 +108,27 @@ def read_edit(
     if start:
         edit.first_frame = _timecode(shown, edit.timebase, start)
     return edit
+
+
+def _read_directly(
+    path: Path, adapter: str, rate: float | str | None, drop: bool | None, sequence: str | None
+) -> Edit:
+    """An EDL, FCP7 XML or FCPXML, read by this package's own readers."""
+    shown = str(path)
+    text = _text(path)
+    try:
+        if adapter == "cmx_3600":
+            return _read_edl(path, text, rate, drop)
+        root = _check_xml(shown, text)
+        if adapter == "fcp_xml":
+            return _read_xmeml(path, root, rate, drop, sequence)
+        return _read_fcpxml(path, root, rate, drop, sequence)
+    except ManifestError:
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        # A structure the readers do not expect: a malformed input, never a traceback.
+        problem = f"cannot read this edit: {type(exc).__name__}: {exc}"
+        raise ManifestError([InputError(shown, None, "", problem)]) from exc
 
 
 def _read_xmeml(
