@@ -408,3 +408,27 @@ def test_image_sequence_prefix_finds_its_frames(tmp_path: Path) -> None:
     root = _tree(tmp_path, ["seq/sh010_comp_1001.exr", "seq/sh010_comp_1002.exr"])
     found = Resolver(MediaIndex([root])).resolve(_event(hints=("/shots/seq/sh010_comp_",)))
     assert found.path and found.path.endswith("sh010_comp_1001.exr")
+
+
+def test_sequence_option_picks_one_of_several_and_names_them(tmp_path: Path) -> None:
+    def sequence(name: str, clip: str) -> str:
+        return (
+            f"<sequence id='{name}'><name>{name}</name><rate><timebase>25</timebase></rate>"
+            "<media><video><track><clipitem id='c'><name>" + clip + "</name>"
+            "<start>0</start><end>25</end><in>0</in><out>25</out></clipitem></track></video>"
+            "</media></sequence>"
+        )
+
+    path = tmp_path / "two.xml"
+    path.write_text(
+        "<?xml version='1.0'?><xmeml version='5'>"
+        + sequence("LOCK v3", "a.mov")
+        + sequence("LOCK v4", "b.mov")
+        + "</xmeml>"
+    )
+    with pytest.raises(ManifestError, match=r"2 sequences \('LOCK v3', 'LOCK v4'\).*--sequence"):
+        read_edit(path)
+    (event,) = events(read_edit(path, sequence="LOCK v4"))
+    assert event.clip == "b.mov"
+    with pytest.raises(ManifestError, match=r"no sequences named 'LOCK v5'; the edit has"):
+        read_edit(path, sequence="LOCK v5")
