@@ -379,3 +379,33 @@ def test_every_command_asks_which_production_when_the_register_holds_several(
         assert "--production" in run.stderr and "neon-harbor-s1" in run.stderr, args
     assert cli("status", "--production", "test-prod").code in (0, 1)
     assert cli("scan", str(deliverables), "--production", "test-prod").code == 0
+
+
+def test_status_summarises_in_the_terminal_and_lists_everything_on_request(
+    workspace: Path, cli: Cli
+) -> None:
+    """The default table is a summary plus the first open use cases (bounded, whatever the
+    production's size); --all lists every obligation; JSON carries the same summary."""
+    assert cli("import", EXAMPLE).code in (0, 1)
+    assert cli("report-use", "UC-001", "--contact", "x").code == 0
+    payload = json.loads(cli("status", "--format", "json").stdout)
+    summary = payload["summary"]
+    assert summary["use_cases"] == 22 == len(payload["use_cases"])
+    assert sum(summary["outcomes"].values()) == 22
+    opened = [u for u in payload["use_cases"] if not u["cleared"]]
+    assert summary["cleared"] == 22 - len(opened)
+    assert summary["open_obligations"] == sum(len(u["open"]) for u in payload["use_cases"])
+    assert summary["open_by_obligation"]["report-use"] == 21  # UC-001 was reported
+    first = payload["use_cases"][0]
+    assert first["open"] == [o["obligation"] for o in first["obligations"] if not o["met"]]
+
+    short = cli("status", "--limit", "2")
+    assert short.code == 1
+    assert "Open obligations" in short.stdout and "Who must act" in short.stdout
+    assert f"and {len(opened) - 2:,} more" in short.stdout
+    shown_ids = {u["id"] for u in opened[:2]}
+    assert all(i in short.stdout for i in shown_ids)
+    assert opened[5]["id"] not in short.stdout
+    full = cli("status", "--all")
+    assert all(u["id"] in full.stdout for u in payload["use_cases"])
+    assert "0 of 22" not in full.stdout and f"{summary['cleared']} of 22" in full.stdout

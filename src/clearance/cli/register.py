@@ -350,63 +350,108 @@ def status(
     open_only: Annotated[
         bool, typer.Option("--open", help="Only use cases with open obligations.")
     ] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Table: every use case and obligation, not a summary.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Table: how many open use cases to list.", min=0)
+    ] = 25,
 ) -> None:
     """Per use case: its outcome, each obligation with the evidence that meets it or why not,
     and who must act next. Exit code 1 when some obligation is open.
 
+    The table summarises (counts by outcome, open obligations by kind, who must act on how
+    many) and lists the first --limit use cases with open obligations; --all lists every use
+    case and obligation; --format json gives everything, for machines.
+
     Example: clearance status --on 2027-03-01 --format json
     """
     from clearance.register import queries
+    from clearance.register.status import status_json, summarise
 
     with _opened() as (register, _ws), input_errors():
         prod = _production(register, production)
         day = _day(on, "--on")
         with register.read() as conn, gc_paused():
             states = queries.status(conn, prod, day, register.store)
-    shown = [s for s in states if not (open_only and s.cleared)]
+    with gc_paused():  # tens of thousands of small objects, none of them garbage
+        shown = [s for s in states if not (open_only and s.cleared)]
+        summary = summarise(states)
+        if output_format is Format.json:
+            payload = {
+                "production": prod,
+                "on": day.isoformat(),
+                "summary": summary,
+                "use_cases": [status_json(s) for s in shown],
+            }
+            sys.stdout.write(dumps(payload))
     if output_format is Format.json:
-        payload = {
-            "production": prod,
-            "on": day.isoformat(),
-            "use_cases": [
-                {
-                    "id": s.id,
-                    "title": s.title,
-                    "revision": s.revision,
-                    "outcome": s.outcome,
-                    "packs": s.packs,
-                    "cleared": s.cleared,
-                    "next": s.next,
-                    "obligations": s.obligations,
-                }
-                for s in shown
-            ],
-        }
-        sys.stdout.write(dumps(payload))
+        pass
+    elif show_all:
+        stdout.print(_status_table(prod, day, shown))
+        stdout.print(f"{summary['cleared']} of {len(states)} use cases cleared.")
     else:
-        table = Table(title=f"{prod} — obligations as of {day.isoformat()}", title_justify="left")
-        table.add_column("Use case", no_wrap=True)
-        table.add_column("Outcome", no_wrap=True)
-        table.add_column("Obligation", no_wrap=True)
-        table.add_column("State", ratio=3)
-        table.add_column("Next", no_wrap=True)
-        for s in shown:
-            for i, state in enumerate(s.obligations):
-                table.add_row(
-                    f"{s.id} r{s.revision}" if i == 0 else "",
-                    Text(outcome_label(s.outcome), OUTCOME_STYLE[s.outcome]) if i == 0 else "",
-                    state.obligation,
-                    Text(
-                        ("✓ " + ", ".join(state.evidence) + " ") if state.met else "○ ",
-                        "green" if state.met else "red",
-                    )
-                    + Text("" if state.why == "met" else state.why, "dim"),
-                    state.next or "",
+        _status_summary(prod, day, summary, [s for s in shown if not s.cleared], limit)
+    raise typer.Exit(EXIT_OK if summary["cleared"] == len(states) else EXIT_OPEN)
+
+
+def _status_table(prod: str, day: dt.date, shown: list[Any]) -> Table:
+    table = Table(title=f"{prod} — obligations as of {day.isoformat()}", title_justify="left")
+    table.add_column("Use case", no_wrap=True)
+    table.add_column("Outcome", no_wrap=True)
+    table.add_column("Obligation", no_wrap=True)
+    table.add_column("State", ratio=3)
+    table.add_column("Next", no_wrap=True)
+    for s in shown:
+        for i, state in enumerate(s.obligations):
+            table.add_row(
+                f"{s.id} r{s.revision}" if i == 0 else "",
+                Text(outcome_label(s.outcome), OUTCOME_STYLE[s.outcome]) if i == 0 else "",
+                state.obligation,
+                Text(
+                    ("✓ " + ", ".join(state.evidence) + " ") if state.met else "○ ",
+                    "green" if state.met else "red",
                 )
+                + Text("" if state.why == "met" else state.why, "dim"),
+                state.next or "",
+            )
+    return table
+
+
+def _status_summary(
+    prod: str, day: dt.date, summary: dict[str, Any], open_cases: list[Any], limit: int
+) -> None:
+    """The terminal's default: what a GenAI lead reads first, in bounded time and space."""
+    outcomes = summary["outcomes"]
+    stdout.print(
+        f"[bold]{prod}[/] — as of {day.isoformat()}: {summary['use_cases']} use cases "
+        f"({outcomes['proceed']} proceed, {outcomes['judgment']} judgment, "
+        f"{outcomes['escalate']} escalate); [green]{summary['cleared']} cleared[/], "
+        f"{summary['use_cases'] - summary['cleared']} with obligations open.",
+        highlight=False,
+    )
+    if summary["open_by_obligation"]:
+        table = Table(title="Open obligations", title_justify="left")
+        table.add_column("Obligation", no_wrap=True)
+        table.add_column("Use cases", justify="right")
+        for obligation, count in summary["open_by_obligation"].items():
+            table.add_row(obligation, f"{count:,}")
         stdout.print(table)
-        cleared = sum(s.cleared for s in states)
-        stdout.print(f"{cleared} of {len(states)} use cases cleared.")
-    raise typer.Exit(EXIT_OK if all(s.cleared for s in states) else EXIT_OPEN)
+        waiting = Table(title="Who must act", title_justify="left")
+        waiting.add_column("Next to act", no_wrap=True)
+        waiting.add_column("Use cases", justify="right")
+        for actor, count in summary["waiting_on"].items():
+            waiting.add_row(actor, f"{count:,}")
+        stdout.print(waiting)
+    if open_cases and limit:
+        stdout.print(_status_table(prod, day, open_cases[:limit]))
+    if len(open_cases) > limit:
+        stdout.print(
+            f"… and {len(open_cases) - limit:,} more use cases with obligations open: "
+            "--limit N, --all, or --format json for every one.",
+            highlight=False,
+        )
+    stdout.print(f"{summary['cleared']} of {summary['use_cases']} use cases cleared.")
 
 
 @app.command()

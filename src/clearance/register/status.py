@@ -9,8 +9,9 @@ and obligations themselves come only from the policy engine.)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -108,6 +109,8 @@ class EvidenceIndex:
 
     def state(self, use_case: UseCaseFacts, obligation: str, on: dt.date) -> ObligationState:
         candidates = self.by_key.get((obligation, use_case.id), [])
+        if not candidates and (obligation != "talent-consent" or not use_case.performers):
+            return _no_evidence(obligation)  # most obligations of a large production
         day = on.isoformat()
         valid: list[EvidenceView] = []
         reasons: list[str] = []
@@ -156,6 +159,12 @@ class EvidenceIndex:
         )
 
 
+@functools.cache
+def _no_evidence(obligation: str) -> ObligationState:
+    """The state of an obligation nothing was recorded for (shared: states are immutable)."""
+    return ObligationState(obligation, False, [], "no evidence", OBLIGATION_ACTOR.get(obligation))
+
+
 @dataclass(frozen=True)
 class UseCaseStatus:
     production: str
@@ -166,10 +175,65 @@ class UseCaseStatus:
     packs: str
     obligations: list[ObligationState] = field(default_factory=list)
 
-    @property
+    @cached_property
     def cleared(self) -> bool:
         return all(state.met for state in self.obligations)
 
-    @property
+    @cached_property
     def next(self) -> list[str]:
         return sorted({s.next for s in self.obligations if s.next})
+
+    @property
+    def open(self) -> list[str]:
+        return [s.obligation for s in self.obligations if not s.met]
+
+
+def status_json(s: UseCaseStatus) -> dict[str, Any]:
+    """One use case's status as every face shows it (``clearance status --format json``, the
+    web app's lists and pages, the API): shaped here once so they cannot drift apart."""
+    return {
+        "id": s.id,
+        "title": s.title,
+        "revision": s.revision,
+        "outcome": s.outcome,
+        "packs": s.packs,
+        "cleared": s.cleared,
+        "next": s.next,
+        "open": s.open,
+        "obligations": [
+            {
+                "obligation": o.obligation,
+                "met": o.met,
+                "evidence": list(o.evidence),
+                "why": o.why,
+                "next": o.next,
+            }
+            for o in s.obligations
+        ],
+    }
+
+
+def summarise(states: Iterable[UseCaseStatus]) -> dict[str, Any]:
+    """Counts a person reads first: use cases by outcome, cleared, open obligations by kind
+    and who must act on how many (the dashboard and the terminal status)."""
+    outcomes: Counter[str] = Counter()
+    open_by_kind: Counter[str] = Counter()
+    waiting_on: Counter[str] = Counter()
+    total = cleared = 0
+    for s in states:
+        total += 1
+        outcomes[s.outcome] += 1
+        cleared += s.cleared
+        for o in s.obligations:
+            if not o.met:
+                open_by_kind[o.obligation] += 1
+        for actor in s.next:
+            waiting_on[actor] += 1
+    return {
+        "use_cases": total,
+        "outcomes": {k: outcomes.get(k, 0) for k in ("proceed", "judgment", "escalate")},
+        "cleared": cleared,
+        "open_obligations": sum(open_by_kind.values()),
+        "open_by_obligation": dict(sorted(open_by_kind.items())),
+        "waiting_on": dict(waiting_on.most_common()),
+    }
