@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from clearance.policy.facts import Reader, key_reader
 from clearance.policy.pack import Pack
 
 
@@ -24,8 +25,40 @@ class Label:
 
 
 def classify(pack: Pack, facts: dict[str, Any]) -> Label:
-    """The verdict of a classifier pack for one file's facts."""
+    """The verdict of a classifier pack for one file's facts.
+
+    A verdict is a pure function of the facts the pack's rules read, and a scan meets the
+    same few combinations again and again, so verdicts are memoised by those facts (one key
+    a file instead of one per rule)."""
     _require(pack, "classifier")
+    readers, memo = _verdict_memo(pack)
+    key = tuple(read(facts) for read in readers)
+    label = memo.get(key)
+    if label is None:
+        label = _first_rule(pack, facts)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = label
+    return label
+
+
+_MEMO_LIMIT = 4096
+
+
+_MEMOS: dict[tuple[str, str], tuple[tuple[Reader, ...], dict[tuple[Any, ...], Label]]] = {}
+
+
+def _verdict_memo(pack: Pack) -> tuple[tuple[Reader, ...], dict[tuple[Any, ...], Label]]:
+    """The readers of every fact the pack's rules read, and the pack's verdicts by them."""
+    name = (str(pack.path), pack.sha256)
+    found = _MEMOS.get(name)
+    if found is None:
+        paths = sorted({path for rule in pack.rules for path in rule.condition.facts})
+        found = _MEMOS[name] = (tuple(key_reader(path) for path in paths), {})
+    return found
+
+
+def _first_rule(pack: Pack, facts: dict[str, Any]) -> Label:
     for rule in pack.rules:
         if rule.condition.holds(facts):
             spec = rule.spec
