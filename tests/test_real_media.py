@@ -187,3 +187,15 @@ def test_recall_and_no_false_alarm(results: dict[str, FileResult]) -> None:
     ai = {name for name, (verdict, _, _) in EXPECTED.items() if verdict in (G, C)}
     found = {name for name, r in results.items() if r.verdict in (G, C)}
     assert found == ai
+
+
+@needs_media
+def test_summary_counts_ai_files_without_a_machine_readable_label() -> None:
+    scanner = Scanner(provenance=resolve("ai-provenance"), jobs=1)
+    for _ in scanner.scan([FILES]):
+        pass
+    labels = scanner.summary.to_json()["ai_labels"]
+    ai = sum(1 for verdict, _, _ in EXPECTED.values() if verdict in (G, C))
+    assert sum(labels.values()) == ai
+    assert labels["C2PA"] == 11  # every C2PA-declared GenAI file but Bing's (names only)
+    assert labels["none"] == ai - 11  # generator parameters and tool names are no label

@@ -96,6 +96,9 @@ class Summary:
     verdicts: Counter[str] = field(default_factory=Counter)
     findings: Counter[str] = field(default_factory=Counter)
     credentials: Counter[str] = field(default_factory=Counter)  # by state, "invalid: X" as is
+    # GenAI files by the machine-readable labels they carry ("none": no C2PA, IPTC or AIGC
+    # label at all — what labelling rules such as EU AI Act Art. 50(2) ask to have)
+    ai_labels: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +109,7 @@ class Summary:
             "verdicts": dict(sorted(self.verdicts.items())),
             "findings": dict(sorted(self.findings.items())),
             "credentials": dict(sorted(self.credentials.items())),
+            "ai_labels": dict(sorted(self.ai_labels.items())),
         }
 
 
@@ -161,6 +165,8 @@ class Scanner:
                 self.summary.verdicts[result.verdict] += 1
                 if result.credential:
                     self.summary.credentials[result.credential] += 1
+                if result.verdict in ("ai-generated", "ai-composite"):
+                    self.summary.ai_labels["+".join(result.labels) or "none"] += 1
                 for finding in result.findings:
                     self.summary.findings[finding.value] += 1
                 if progress:

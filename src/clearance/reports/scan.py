@@ -137,6 +137,9 @@ def render_table(console: Console, results: list[FileResult], summary: Summary) 
         console.print(
             "C2PA credentials: " + ", ".join(f"{n} {c}" for c, n in data["credentials"].items())
         )
+    if data["ai_labels"]:
+        labels = ", ".join(f"{n} {label}" for label, n in data["ai_labels"].items())
+        console.print(f"Machine-readable labels on GenAI files: {labels}")
     if data["findings"]:
         console.print("Findings: " + ", ".join(f"{n} {f}" for f, n in data["findings"].items()))
     console.print(
