@@ -9,9 +9,8 @@ never from this tool's output:
 * FCP7 XML: the ``<start>``/``<end>`` of enabled ``clipitem``s on enabled tracks, read with
   ElementTree (Premiere's exploded stereo pairs counted once, nested sequences by their clips).
 * FCPXML: by hand from the project's spine (rational seconds added up; see the comment).
-* AAF: pyaaf2 (the top-level composition's slots and its timecode track's start and drop flag).
-  ``composite``, ``keyframed_properties``, ``multitrack`` and ``nested_stack`` (Avid nested
-  scopes and multi-layer effects) have no second reading yet: they only run cleanly below.
+* AAF: pyaaf2 (the top-level composition's slots — Avid's video tracks are the layers of a
+  NestedScope — and its timecode track's start and drop flag).
 * OTIO: the JSON read as plain data (item durations summed along each track).
 
 Then every file through the command: no traceback, nothing on stderr but our own lines.
@@ -250,6 +249,32 @@ EXPECTED: dict[str, tuple[str | None, int, dict[str, int], str, str]] = {
         "01:00:00:00",
         "01:01:56:13",
     ),
+    # Avid's video tracks are the layers of a NestedScope in the picture slot.
+    "otio-aaf-adapter/multitrack.aaf": (
+        None,
+        21,
+        {"V1": 3, "V2": 1, "V3": 1, "A1": 8, "A2": 8},
+        "01:00:00:00",
+        "01:02:16:18",
+    ),
+    "otio-aaf-adapter/composite.aaf": (
+        None,
+        5,
+        {"V1": 3, "V2": 1, "A1": 1},
+        "01:00:00:00",
+        "01:00:07:07",
+    ),
+    # Layers V1, V2 (speed effects) and V4; the sequence is 2,275 frames.
+    "otio-aaf-adapter/keyframed_properties.aaf": (
+        None,
+        30,
+        {"V1": 10, "V2": 8, "V4": 12},
+        "01:00:00:00",
+        "01:01:34:19",
+    ),
+    # A Submaster (OperationGroup over three layered sequences, 33 frames) between three clips:
+    # its 3 + 1 + 1 clips, each where its layer's ScopeReference fills put it.
+    "otio-aaf-adapter/nested_stack.aaf": (None, 8, {"V1": 8}, "01:00:00:00", "01:00:02:17"),
     # Its one clip is muted (a Selector in the picture slot): nothing is in the cut.
     "otio-aaf-adapter/test_muted_clip.aaf": (None, 0, {}, "", ""),
     # -- OTIO JSON --------------------------------------------------------------------------
