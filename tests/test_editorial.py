@@ -138,6 +138,8 @@ def test_edl_drop_frame_flag_is_read_from_fcm(tmp_path: Path) -> None:
     assert edit.timebase.timecode(event.record_out) == "01:01:10;00"
     forced = read_edit(_edl(tmp_path, text), rate=29.97, drop_frame=False)
     assert forced.timebase.label == "29.97 NDF"
+    stated = read_edit(_edl(tmp_path, text))  # drop-frame exists only at 29.97 (and 59.94)
+    assert stated.timebase.label == "29.97 DF"
 
 
 @pytest.mark.parametrize(

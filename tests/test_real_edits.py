@@ -411,3 +411,22 @@ def test_every_real_edit_runs_through_the_command_cleanly(
     else:
         assert run.code == 0, run.stderr
         assert out.exists()
+
+
+def test_the_cue_sheet_carries_the_events_warnings(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source side that does not add up reaches the cue sheet (here every event's media is
+    missing, so the Missing media list carries speed, transition and the warning)."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLEARANCE_DATABASE_URL", raising=False)
+    out = tmp_path / "sheet.json"
+    edl = EDITS / "pycmx/ToD_R4_LOCK3.1_030618_Video.edl"
+    run: Run = cli("cuesheet", edl, "--media", tmp_path, "-o", out, "--no-cache")
+    assert run.code == 0, run.stderr
+    missing = {m["event"]: m for m in json.loads(out.read_text())["missing"]}
+    assert missing[61]["record_in"] == "04:03:49:10" and missing[61]["record_out"] == "04:03:49:23"
+    assert "no M2 line" in missing[61]["warnings"][0]
+    assert {"speed", "transition"} <= set(missing[61])
