@@ -434,3 +434,23 @@ def test_sequence_option_picks_one_of_several_and_names_them(tmp_path: Path) -> 
     assert event.clip == "b.mov"
     with pytest.raises(ManifestError, match=r"no sequences named 'LOCK v5'; the edit has"):
         read_edit(path, sequence="LOCK v5")
+
+
+def test_edl_split_edit_delays_the_named_channels(tmp_path: Path) -> None:
+    """``SPLIT: AUDIO DELAY=`` before an event: its audio comes in that much later (an
+    L-cut), its video at the record in written."""
+    text = textwrap.dedent("""\
+        TITLE: SPLIT
+        FCM: NON-DROP FRAME
+        SPLIT:   AUDIO DELAY=  00:00:00:12
+        001  A001     AA/V  C        10:00:00:00 10:00:05:00 01:00:00:00 01:00:05:00
+        * FROM CLIP NAME: a.mov
+        """)
+    edit = read_edit(_edl(tmp_path, text), rate=24)
+    tb = edit.timebase
+    shown = [(e.track, tb.timecode(e.record_in), tb.timecode(e.record_out)) for e in events(edit)]
+    assert shown == [
+        ("V1", "01:00:00:00", "01:00:05:00"),
+        ("A1", "01:00:00:12", "01:00:05:00"),
+        ("A2", "01:00:00:12", "01:00:05:00"),
+    ]

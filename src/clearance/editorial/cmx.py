@@ -27,6 +27,7 @@ _AUX_REELS = {"AX", "AUX"}
 _TIMECODE = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.])(\d{2})$")
 _NUMBER = re.compile(r"^\d{1,6}$")
 _CHANNEL = re.compile(r"^(?:(V\d{0,2})|(A\d{0,2})|(AA))(?:/(?:(V\d{0,2})|(A\d{0,2})|(AA)))?$")
+_SPLIT = re.compile(r"^SPLIT:\s*(AUDIO|VIDEO)\s+DELAY\s*=\s*(\S+)", re.IGNORECASE)
 _FCM = re.compile(r"^FCM:\s*(NON[- ]?DROP|DROP)", re.IGNORECASE)
 _COMMENT_KEY = re.compile(r"^\*\s*([A-Z ]+NAME|[A-Z ]+FILE|SOURCE|FILENAME)\s*:\s*(.*)$", re.I)
 
@@ -104,6 +105,7 @@ def _parse(shown: str, text: str, timebase: Timebase) -> tuple[list[_Group], lis
     groups: list[_Group] = []
     problems: list[InputError] = []
     source_drop = timebase.drop_frame
+    split: tuple[str, int] | None = None  # a SPLIT: line's delay, for the next event
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         fields = line.split()
@@ -112,12 +114,30 @@ def _parse(shown: str, text: str, timebase: Timebase) -> tuple[list[_Group], lis
         fcm = _FCM.match(line)
         if fcm:
             source_drop = fcm.group(1).upper() == "DROP" and timebase.rate.denominator == 1001
+        elif fields[0].upper() == "SPLIT:":
+            match = _SPLIT.match(line)
+            if match is None:
+                problem = "expected SPLIT: AUDIO|VIDEO DELAY= HH:MM:SS:FF"
+                problems.append(InputError(shown, number, "SPLIT", problem))
+                continue
+            try:
+                delay = _frames(match.group(2), timebase, "SPLIT", source_drop)
+            except ValueError as exc:
+                problems.append(InputError(shown, number, "SPLIT", exc.args[0]))
+                continue
+            split = ("V" if match.group(1).upper() == "VIDEO" else "A", delay)
         elif _NUMBER.match(fields[0]):
             try:
                 event = _event(fields, number, timebase, source_drop)
             except ValueError as exc:
                 problems.append(InputError(shown, number, exc.args[1], exc.args[0]))
                 continue
+            if split is not None:  # the split channels come in ``delay`` frames later
+                for part in event:
+                    if part.channel[0] == split[0]:
+                        part.record_in = min(part.record_in + split[1], part.record_out)
+                        part.source_in += split[1]
+                split = None
             if not groups or groups[-1].number != event[0].number or groups[-1].closed:
                 groups.append(_Group(event[0].number))
             groups[-1].lines.extend(event)
