@@ -454,3 +454,30 @@ def test_edl_split_edit_delays_the_named_channels(tmp_path: Path) -> None:
         ("A1", "01:00:00:12", "01:00:05:00"),
         ("A2", "01:00:00:12", "01:00:05:00"),
     ]
+
+
+def test_fcp7_clip_edges_written_at_the_cut_reach_the_transitions_edges(tmp_path: Path) -> None:
+    """Some exporters write a dissolve's clip edges at the cut (not -1): both clips are still
+    on screen for the whole transition; a disabled clip and a disabled track are not events."""
+
+    def clip(name: str, start: int, end: int, enabled: str = "TRUE") -> str:
+        return (
+            f"<clipitem><name>{name}</name><enabled>{enabled}</enabled><start>{start}</start>"
+            f"<end>{end}</end><in>0</in><out>{end - start}</out></clipitem>"
+        )
+
+    path = tmp_path / "cut.xml"
+    path.write_text(
+        "<?xml version='1.0'?><xmeml version='4'><sequence><name>S</name>"
+        "<rate><timebase>24</timebase></rate><media><video><track>"
+        + clip("out.mov", 0, 120)
+        + "<transitionitem><start>108</start><end>132</end><alignment>center</alignment>"
+        "<effect><name>Cross Dissolve</name></effect></transitionitem>"
+        + clip("in.mov", 120, 240)
+        + clip("off.mov", 240, 260, "FALSE")
+        + "</track><track><enabled>FALSE</enabled>"
+        + clip("hidden.mov", 0, 24)
+        + "</track></video></media></sequence></xmeml>"
+    )
+    shown = [(e.clip, e.record_in, e.record_out, e.transition) for e in events(read_edit(path))]
+    assert shown == [("out.mov", 0, 132, ""), ("in.mov", 108, 240, "dissolve 24f")]

@@ -154,12 +154,17 @@ class _Reader:
             into = ""
             before = items[index - 1] if index > 0 else None
             after = items[index + 1] if index + 1 < len(items) else None
+            # A clip edge at -1 is the transition's edge; an edge written at the cut inside a
+            # transition moves to its edge too: the clip is on screen for all of it.
             if before is not None and before.tag == "transitionitem":
-                if start < 0:  # a clip edge at -1 is the transition's edge
-                    start = self.integer(before, "start", 0)
+                t_start, t_end = self.integer(before, "start", 0), self.integer(before, "end", 0)
+                if start < 0 or t_start <= start < t_end:
+                    start = t_start
                 into = _transition(before, self)
-            if after is not None and after.tag == "transitionitem" and end < 0:
-                end = self.integer(after, "end", 0)
+            if after is not None and after.tag == "transitionitem":
+                t_start, t_end = self.integer(after, "start", 0), self.integer(after, "end", 0)
+                if end < 0 or t_start < end <= t_end:
+                    end = t_end
             if start < 0 or end <= start:
                 continue
             nested = item.find("sequence")
