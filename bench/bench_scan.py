@@ -89,7 +89,7 @@ def make_tree(root: Path, count: int, mixed: bool = True) -> dict[str, int]:
                 w.setframerate(8000)
                 w.writeframes(bytes(1600 + (i % 7) * 2))
             (folder / f"f{i:06d}.wav").write_bytes(buffer.getvalue())
-        elif slot in (7, 8, 9):
+        elif not mixed:
             kind = "webp"
             image(i).save(folder / f"f{i:06d}.webp", quality=80)
         else:
@@ -127,10 +127,10 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds (user + system of the command and its children) and stdout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(
-        command, check=False, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-    )
+    done = subprocess.run(command, check=False, capture_output=True, env=env, text=True)
     wall = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: findings; anything else is a failed run
+        raise SystemExit(f"{command[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, done.stdout

@@ -165,8 +165,8 @@ C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 def may_hold_c2pa(stream: BinaryIO, media_type: str | None) -> bool:
     """A header-only look, so that most files without C2PA never reach c2pa-rs (whose reads
     call back into Python, about 0.3 ms a file): True when the container has a C2PA box or
-    chunk, an XMP provenance reference, a structure too damaged to be sure, or a format this
-    look does not know — c2pa-rs then decides."""
+    chunk, an XMP provenance reference to a URL, a structure too damaged to be sure, or a
+    format this look does not know — c2pa-rs then decides."""
     if media_type == "image/jpeg":
         return jpeg_may_hold_c2pa(stream)
     walker = _WALKERS.get(media_type or "")
@@ -178,12 +178,22 @@ def may_hold_c2pa(stream: BinaryIO, media_type: str | None) -> bool:
         return True
 
 
+_REMOTE = re.compile(rb"provenance\s*(?:=\s*[\"']|>)\s*(?!self#)[A-Za-z][\w+.-]*:", re.I)
+
+
+def remote_reference(xmp: bytes) -> bool:
+    """Whether XMP bytes hold a ``dcterms:provenance`` that points outside the file (a URL):
+    a ``self#jumbf=`` reference points into the file, where the container walk has already
+    looked for the manifest, so only a remote one needs c2pa-rs (to say it was not fetched)."""
+    return b"provenance" in xmp and _REMOTE.search(xmp) is not None
+
+
 def _png_may_hold_c2pa(src: Source) -> bool:
     for chunk in png_chunks(src):
         if chunk.kind == b"caBX":
             return True
-        if chunk.kind == b"iTXt" and b"provenance" in src.read(
-            chunk.offset, min(chunk.length, 1 << 20)
+        if chunk.kind == b"iTXt" and remote_reference(
+            src.read(chunk.offset, min(chunk.length, 1 << 20))
         ):
             return True
     return False
@@ -197,7 +207,7 @@ def _bmff_may_hold_c2pa(src: Source) -> bool:
     for box in bmff_boxes(src):
         if box.kind == b"uuid" and src.read(box.offset, 16) == C2PA_UUID:
             return True
-        if box.kind == b"uuid" and b"provenance" in src.read(box.offset, min(box.length, 1 << 20)):
+        if box.kind == b"uuid" and remote_reference(src.read(box.offset, min(box.length, 1 << 20))):
             return True
     return False
 
@@ -220,7 +230,7 @@ _WALKERS = {
 
 def jpeg_may_hold_c2pa(stream: BinaryIO) -> bool:
     """Walk the JPEG header segments, never the image data: True when an APP11 segment
-    (JUMBF) or an XMP ``provenance`` reference is there, or when the header is not clean
+    (JUMBF) or an XMP ``provenance`` reference to a URL is there, or when the header is not clean
     enough to be sure (c2pa-rs then decides). A missing end marker counts as unsure too, so
     a truncated file still gets c2pa-rs's parse error."""
     if stream.seek(0, os.SEEK_END) < 4:
@@ -240,7 +250,7 @@ def jpeg_may_hold_c2pa(stream: BinaryIO) -> bool:
         if length < 2 or code == 0xEB:  # APP11 carries C2PA JUMBF
             return True
         body = stream.read(length - 2)  # at most 64 KiB by format
-        if code == 0xE1 and b"provenance" in body:  # XMP dcterms:provenance, maybe remote
+        if code == 0xE1 and remote_reference(body):  # XMP dcterms:provenance to a URL
             return True
     return False
 
