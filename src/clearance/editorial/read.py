@@ -243,7 +243,8 @@ def _read_aaf(path: Path, sequence: str | None) -> otio.schema.Timeline:
 
 def _aaf_drop(path: Path, name: str) -> bool | None:
     """Whether the AAF's sequence counts drop-frame: its timecode track says so (the AAF
-    adapter keeps the start frame but not the flag, so 05:00:00;00 read as 04:59:42:00)."""
+    adapter keeps the start frame but not the flag, so 05:00:00;00 read as 04:59:42:00).
+    Only a 30 or 60 fps timecode track can drop frames; Avid adds 24/25 fps ones too."""
     import aaf2  # type: ignore[import-untyped]  # the AAF adapter's own reader
 
     try:
@@ -251,12 +252,15 @@ def _aaf_drop(path: Path, name: str) -> bool | None:
             for mob in file.content.compositionmobs():
                 if str(mob.name or "") != name:
                     continue
+                flags = []
                 for slot in mob.slots:
                     segment = slot.segment
                     parts = getattr(segment, "components", None) or [segment]
                     for part in parts:
                         if isinstance(part, aaf2.components.Timecode):
-                            return bool(part.drop)
+                            flags.append((int(part.fps) in (30, 60), bool(part.drop)))
+                ntsc = [drop for counts, drop in flags if counts]
+                return any(ntsc) if ntsc else None
     except Exception:  # the adapter has read the file; a flag it cannot find is not fatal
         return None
     return None
