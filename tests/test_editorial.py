@@ -481,3 +481,10 @@ def test_fcp7_clip_edges_written_at_the_cut_reach_the_transitions_edges(tmp_path
     )
     shown = [(e.clip, e.record_in, e.record_out, e.transition) for e in events(read_edit(path))]
     assert shown == [("out.mov", 0, 132, ""), ("in.mov", 108, 240, "dissolve 24f")]
+
+
+def test_adapter_messages_show_durations_as_timecode() -> None:
+    from clearance.editorial.read import _plain
+
+    message = "duration mismatch: RationalTime(0, 24) != RationalTime(192, 23.976)"
+    assert _plain(message) == "duration mismatch: 00:00:00:00 != 00:00:08:00"

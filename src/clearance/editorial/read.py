@@ -288,12 +288,24 @@ def _quiet() -> Iterator[None]:
 
 
 def _plain(message: str) -> str:
-    """An adapter message in words: ``RationalTime(192, 23.976)`` as frames at its rate."""
-    return re.sub(
-        r"RationalTime\(([-\d.e+]+), ([\d.e+]+)\)",
-        lambda m: f"{float(m.group(1)):g} frames at {float(m.group(2)):g} fps",
-        message,
-    )
+    """An adapter message in words: ``RationalTime(192, 23.976)`` as the timecode duration it
+    is (``00:00:08:00``)."""
+
+    def duration(match: re.Match[str]) -> str:
+        try:
+            frames, rate = round(float(match.group(1))), float(match.group(2))
+        except ValueError:
+            return match.group(0)
+        nominal = round(rate)
+        if nominal <= 0 or not math.isfinite(rate):
+            return match.group(0)
+        seconds, frame = divmod(abs(frames), nominal)
+        sign = "-" if frames < 0 else ""
+        return (
+            f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frame:02d}"
+        )
+
+    return re.sub(r"RationalTime\(([-\d.e+]+), ([-\d.e+]+)\)", duration, message)
 
 
 def _timeline(shown: str, result: object, sequence: str | None) -> otio.schema.Timeline:
@@ -389,7 +401,7 @@ def _check_timeline(shown: str, timeline: otio.schema.Timeline) -> None:
             rate, length = float(timing.duration.rate), float(timing.duration.value)
         except Exception as exc:  # an adapter's object that cannot even say its range
             raise ManifestError(
-                [InputError(shown, None, "", f"clip {clip.name!r}: {exc}")]
+                [InputError(shown, None, "", f"clip {clip.name!r}: {_plain(str(exc))}")]
             ) from exc
         if not (rate > 0 and math.isfinite(rate)) or not (length >= 0 and math.isfinite(length)):
             problem = f"clip {clip.name!r}: duration {length} at rate {rate} is not a time"
@@ -397,7 +409,8 @@ def _check_timeline(shown: str, timeline: otio.schema.Timeline) -> None:
     for transition in timeline.find_children(descended_from_type=otio.schema.Transition):
         for offset in (transition.in_offset, transition.out_offset):
             if not (float(offset.rate) > 0 and float(offset.value) >= 0):
-                problem = f"transition {transition.name!r}: offset {offset} is not a time"
+                shown_offset = _plain(str(offset))
+                problem = f"transition {transition.name!r}: offset {shown_offset} is not a time"
                 raise ManifestError([InputError(shown, None, "", problem)])
     if clips == 0:
         raise ManifestError([InputError(shown, None, "", "the edit has no clips (no events)")])
