@@ -29,6 +29,7 @@ import c2pa  # type: ignore[import-untyped]
 from clearance.provenance.containers import (
     Source,
     StructureError,
+    Tiff,
     bmff_boxes,
     png_chunks,
     preloaded_bytes,
@@ -212,7 +213,22 @@ def _bmff_may_hold_c2pa(src: Source) -> bool:
     return False
 
 
+#: TIFF tags: the C2PA manifest store (C2PA 2.1, 0xCD41) and the XMP packet.
+_TIFF_C2PA, _TIFF_XMP = 0xCD41, 700
+
+
+def _tiff_may_hold_c2pa(src: Source) -> bool:
+    tiff = Tiff(src)
+    entries = tiff.entries(tiff.ifd0, frozenset({_TIFF_C2PA, _TIFF_XMP}))
+    if _TIFF_C2PA in entries:
+        return True
+    xmp = entries.get(_TIFF_XMP)
+    return xmp is not None and remote_reference(tiff.value(xmp, 1 << 20))
+
+
 _WALKERS = {
+    "image/tiff": _tiff_may_hold_c2pa,
+    "image/x-adobe-dng": _tiff_may_hold_c2pa,
     "image/png": _png_may_hold_c2pa,
     "audio/wav": _riff_may_hold_c2pa,
     "audio/x-wav": _riff_may_hold_c2pa,
