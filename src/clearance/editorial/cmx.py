@@ -296,7 +296,7 @@ def _place(groups: list[_Group], timebase: Timebase) -> list[Event]:
         for index, line in enumerate(group.lines):
             if line.transition[0] != "C":
                 _hand_over(group, index, line, last, placed)
-            line.names = _names(group, line, index)
+            line.names = _names(group, line)
             _check_source(line, timebase)
             if line.reel.upper() not in BLACK_REELS:
                 placed.append(line)
@@ -364,7 +364,7 @@ def _previous(placed: list[_Line], line: _Line) -> _Line | None:
     return None
 
 
-def _names(group: _Group, line: _Line, index: int) -> list[Hint]:
+def _names(group: _Group, line: _Line) -> list[Hint]:
     """The clip names and files the comments give this side of the group, strongest first."""
     incoming = line.transition[0] != "C"
     transition = any(x.transition[0] != "C" for x in group.lines)
@@ -404,9 +404,8 @@ def _check_source(line: _Line, timebase: Timebase) -> None:
     if source < 0:
         line.warnings.append("source out is before source in; read from the record side")
     elif source == 0 and speed != 0:
-        line.warnings.append(
-            "source has no timecode (00:00:00:00 both ends); read from the record side"
-        )
+        what = "no timecode (00:00:00:00 both ends)" if line.source_in == 0 else "no length"
+        line.warnings.append(f"source has {what}; read from the record side")
     elif speed != 0 and abs(source - record * abs(speed)) > max(1.0, abs(speed)):
         implied = source / record
         line.warnings.append(
