@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from clearance.manifest.models import UseCase
@@ -54,12 +54,16 @@ def status(
     on: dt.date,
     store: Path | None = None,
     evidence_items: list[EvidenceView] | None = None,
+    uc_ids: list[str] | None = None,
+    index: EvidenceIndex | None = None,
 ) -> list[UseCaseStatus]:
     """Every use case's current decision and the state of each of its obligations
-    (``evidence_items``: the production's evidence, when the caller already read it)."""
+    (``evidence_items``: the production's evidence, or ``index`` built from it, when the
+    caller already has it); with ``uc_ids`` only those use cases (a page that shows one
+    use case reads one)."""
     uc, dec = schema.use_cases, schema.decisions
     latest: dict[int, Any] = {}
-    for row in db.execute(
+    query = (
         select(
             uc.c.pk,
             uc.c.uc_id,
@@ -72,10 +76,17 @@ def status(
         .join(dec, (dec.c.use_case_pk == uc.c.pk) & (dec.c.revision == uc.c.revision))
         .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
         .order_by(uc.c.pk, dec.c.decided_at, dec.c.pk)
-    ):
-        latest[row.pk] = row  # the newest decision of the current revision wins (by the
-        # audited decided_at, so renumbering rows behind the register's back changes nothing)
-    index = evidence_index(db, production, store, evidence_items)
+    )
+    chunks = [None] if uc_ids is None else [uc_ids[i : i + 500] for i in range(0, len(uc_ids), 500)]
+    for chunk in chunks:
+        for row in db.execute(query if chunk is None else query.where(uc.c.uc_id.in_(chunk))):
+            latest[row.pk] = row  # the newest decision of the current revision wins (by
+            # the audited decided_at, so renumbering rows behind the register's back changes
+            # nothing)
+    if uc_ids is not None:
+        latest = dict(sorted(latest.items()))
+    if index is None:
+        index = evidence_index(db, production, store, evidence_items)
     obligations = {pk: json.loads(row.obligations) for pk, row in latest.items()}
     # Only consent needs the use case's performers and replica kind: read just those bodies.
     talent = _talent(db, [pk for pk, obs in obligations.items() if "talent-consent" in obs])
@@ -252,3 +263,165 @@ def use_case_bodies(
         .where(uc.c.production_id == production, uc.c.uc_id.in_(sorted(set(uc_ids))))
     )
     return {r.uc_id: json.loads(r.body) for r in rows}
+
+
+def decision_rules(
+    db: Connection, production: str, uc_id: str, revision: int, packs_key: str
+) -> list[dict[str, Any]]:
+    """The rules one decision fired (the newest decision of that revision and pack set)."""
+    uc, dec = schema.use_cases, schema.decisions
+    row = db.execute(
+        select(dec.c.rules)
+        .join(uc, uc.c.pk == dec.c.use_case_pk)
+        .where(
+            uc.c.production_id == production,
+            uc.c.uc_id == uc_id,
+            dec.c.revision == revision,
+            dec.c.packs_key == packs_key,
+        )
+        .order_by(dec.c.decided_at.desc(), dec.c.pk.desc())
+        .limit(1)
+    ).first()
+    rules: list[dict[str, Any]] = json.loads(row.rules) if row else []
+    return rules
+
+
+def use_case_history(
+    db: Connection, production: str, uc_id: str, related: set[str]
+) -> list[dict[str, Any]]:
+    """The audit events of one use case — its own rows (``use-case:P/UC``,
+    ``revision:P/UC@N``, ``decision:P/UC@N/…``) and the ``related`` subjects (its evidence
+    and reviews) — oldest first. Subjects are matched exactly or by an index range, never by
+    ``LIKE`` (UC-1 must not show UC-10's history; ``_`` and ``%`` in an id are not
+    wildcards), so the cost does not grow with the production's trail."""
+    ev = schema.audit_events
+    own = f"{production}/{uc_id}"
+    wanted = [ev.c.subject == f"use-case:{own}"]
+    for kind in ("revision", "decision"):
+        prefix = f"{kind}:{own}@"
+        if db.dialect.name == "sqlite":  # binary order: a range the subject index answers
+            wanted.append((ev.c.subject >= prefix) & (ev.c.subject < f"{kind}:{own}A"))
+        else:  # a linguistic collation does not order by code point: match the prefix
+            wanted.append(ev.c.subject.startswith(prefix, autoescape=True))
+    if related:
+        wanted.append(ev.c.subject.in_(sorted(related)))
+    rows = db.execute(
+        select(ev.c.seq, ev.c.at, ev.c.actor, ev.c.action, ev.c.subject)
+        .where(or_(*wanted))
+        .order_by(ev.c.seq)
+    )
+    return [
+        {"at": r.at, "actor": r.actor, "action": r.action}
+        for r in rows
+        if r.subject in related or r.subject.split(":", 1)[-1].split("@", 1)[0] == own
+    ]
+
+
+# -- what the web app's pages and API read (shaped for people in web/data.py) ---------------
+
+
+def production_rows(db: Connection) -> list[Any]:
+    """Every production (id, title, created_at), by id."""
+    table = schema.productions
+    return list(db.execute(select(table).order_by(table.c.id)))
+
+
+def production_title(db: Connection, production: str) -> str | None:
+    table = schema.productions
+    found = db.execute(select(table.c.title).where(table.c.id == production)).scalar()
+    return None if found is None else str(found)
+
+
+def current_use_case_ids(db: Connection, production: str) -> list[str]:
+    """The production's use cases that are not withdrawn, in declaration order."""
+    uc = schema.use_cases
+    rows = db.execute(
+        select(uc.c.uc_id)
+        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
+        .order_by(uc.c.pk)
+    )
+    return [r.uc_id for r in rows]
+
+
+def reviews(
+    db: Connection, production: str, uc_id: str | None = None, uc_ids: list[str] | None = None
+) -> list[Any]:
+    """Reviews of the production (or of one use case, or of some), oldest first."""
+    table = schema.reviews
+    query = select(table).where(table.c.production_id == production)
+    if uc_id is not None:
+        query = query.where(table.c.uc_id == uc_id)
+    if uc_ids is None:
+        return list(db.execute(query.order_by(table.c.created_at, table.c.id)))
+    found: list[Any] = []
+    for start in range(0, len(uc_ids), 500):
+        chunk = query.where(table.c.uc_id.in_(uc_ids[start : start + 500]))
+        found += db.execute(chunk.order_by(table.c.created_at, table.c.id))
+    return sorted(found, key=lambda r: (r.created_at, r.id))
+
+
+def revision_authors(
+    db: Connection, production: str, uc_ids: list[str] | None = None
+) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    """uc id → (who recorded its first revision and when, who recorded its current one)."""
+    uc, rev = schema.use_cases, schema.revisions
+    query = (
+        select(
+            uc.c.uc_id,
+            uc.c.revision.label("current"),
+            rev.c.revision,
+            rev.c.created_by,
+            rev.c.created_at,
+        )
+        .join(rev, rev.c.use_case_pk == uc.c.pk)
+        .where(
+            uc.c.production_id == production,
+            uc.c.withdrawn.is_(False),
+            or_(rev.c.revision == 1, rev.c.revision == uc.c.revision),
+        )
+    )
+    chunks = [query] if uc_ids is None else [
+        query.where(uc.c.uc_id.in_(uc_ids[i : i + 500])) for i in range(0, len(uc_ids), 500)
+    ]  # fmt: skip
+    found: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+    for r in (row for chunk in chunks for row in db.execute(chunk)):
+        first, current = found.setdefault(r.uc_id, ({}, {}))
+        entry = {"by": r.created_by, "at": r.created_at}
+        if r.revision == 1:
+            first.update(entry)
+        if r.revision == r.current:
+            current.update(entry)
+    return found
+
+
+def scan_history(db: Connection, production: str, limit: int = 50) -> list[Any]:
+    """The production's recorded scans, newest first."""
+    table = schema.scans
+    return list(
+        db.execute(
+            select(table)
+            .where(table.c.production_id == production)
+            .order_by(table.c.started_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def members(db: Connection, production: str) -> list[Any]:
+    """The production's members: username, display name, disabled, role, granted by/at."""
+    m, u = schema.memberships, schema.users
+    return list(
+        db.execute(
+            select(
+                u.c.username,
+                u.c.display_name,
+                u.c.disabled,
+                m.c.role,
+                m.c.granted_by,
+                m.c.granted_at,
+            )
+            .join(u, u.c.id == m.c.user_id)
+            .where(m.c.production_id == production)
+            .order_by(u.c.username)
+        )
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from clearance.web import data, services
@@ -113,10 +113,25 @@ def productions(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @router.get("/productions/{production}/use-cases", response_model=None, responses=ERRORS)
-def use_cases(production: str, ctx: Ctx) -> list[dict[str, Any]]:
+def use_cases(
+    production: str,
+    ctx: Ctx,
+    response: Response,
+    outcome: Annotated[Literal["", "proceed", "judgment", "escalate"], Query()] = "",
+    open: Annotated[bool, Query(description="Only use cases with obligations open.")] = False,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """The production's use cases with their status, in declaration order, a page at a time
+    (``offset``, ``limit``; the ``X-Total-Count`` header gives how many match)."""
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.use_cases(db, production, ctx.store, ctx.on, ctx.cache)
+        found = data.use_case_page(
+            db, production, ctx.store, ctx.on, ctx.cache, outcome, open, offset, limit
+        )
+    response.headers["X-Total-Count"] = str(found["matching"])
+    items: list[dict[str, Any]] = found["items"]
+    return items
 
 
 @router.get("/productions/{production}/use-cases/{uc_id}", response_model=None, responses=ERRORS)

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from clearance.register import queries, schema
-from clearance.register.status import EvidenceView, UseCaseStatus
-from clearance.reports.delivery_data import fired_rules, latest_scan
+from clearance.register import queries
+from clearance.register.status import EvidenceView, UseCaseStatus, status_json, summarise
+from clearance.reports.delivery_data import latest_scan
 from clearance.web.cache import RegisterCache
 
 
@@ -31,15 +29,7 @@ def _evidence(db: Connection, production: str, cache: RegisterCache | None) -> l
 
 
 def _status_json(s: UseCaseStatus) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "title": s.title,
-        "revision": s.revision,
-        "outcome": s.outcome,
-        "cleared": s.cleared,
-        "next": s.next,
-        "open": [o.obligation for o in s.obligations if not o.met],
-    }
+    return status_json(s)
 
 
 def productions(
@@ -50,37 +40,68 @@ def productions(
     cache: RegisterCache | None = None,
 ) -> list[dict[str, Any]]:
     """The caller's productions with counts by outcome and cleared."""
-    rows = db.execute(select(schema.productions).order_by(schema.productions.c.id))
     result = []
-    for row in rows:
+    for row in queries.production_rows(db):
         if row.id not in allowed:
             continue
-        states = _status(db, row.id, on, store, cache)
-        outcomes = Counter(s.outcome for s in states)
-        result.append(
-            {
-                "id": row.id,
-                "title": row.title,
-                "use_cases": len(states),
-                "outcomes": {k: outcomes.get(k, 0) for k in ("proceed", "judgment", "escalate")},
-                "cleared": sum(1 for s in states if s.cleared),
-                "open_obligations": sum(1 for s in states for o in s.obligations if not o.met),
-            }
-        )
+        summary = summarise(_status(db, row.id, on, store, cache))
+        result.append({"id": row.id, "title": row.title, **summary})
     return result
 
 
 def use_cases(
-    db: Connection, production: str, store: Path, on: dt.date, cache: RegisterCache | None = None
+    db: Connection,
+    production: str,
+    store: Path,
+    on: dt.date,
+    cache: RegisterCache | None = None,
+    outcome: str = "",
+    open_only: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    reviews = _latest_reviews(db, production)
-    out = []
-    for s in _status(db, production, on, store, cache):
+    """The production's use cases (filtered by ``outcome`` / not cleared), in declaration
+    order; ``offset``/``limit`` page them. Only the page is shaped."""
+    page = use_case_page(db, production, store, on, cache, outcome, open_only, offset, limit)
+    items: list[dict[str, Any]] = page["items"]
+    return items
+
+
+def use_case_page(
+    db: Connection,
+    production: str,
+    store: Path,
+    on: dt.date,
+    cache: RegisterCache | None = None,
+    outcome: str = "",
+    open_only: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """One page of use cases: ``items``, ``total`` (all current use cases), ``matching`` (after
+    the filters), ``offset`` and ``limit``. A page's cost is its size plus one pass over the
+    (cached) statuses, not a shaped production."""
+    states = _status(db, production, on, store, cache)
+    matching = [
+        s
+        for s in states
+        if (not outcome or s.outcome == outcome) and (not open_only or not s.cleared)
+    ]
+    window = matching[offset:] if limit is None else matching[offset : offset + limit]
+    reviews = _latest_reviews(db, production, [s.id for s in window])
+    items = []
+    for s in window:
         item = _status_json(s)
         review = reviews.get(s.id)
         item["review"] = review if review and review["revision"] == s.revision else None
-        out.append(item)
-    return out
+        items.append(item)
+    return {
+        "items": items,
+        "total": len(states),
+        "matching": len(matching),
+        "offset": offset,
+        "limit": limit,
+    }
 
 
 def use_case(
@@ -93,12 +114,15 @@ def use_case(
 ) -> dict[str, Any] | None:
     """Everything about one use case: its content, decision with citations, obligations with
     evidence, reviews and history."""
-    states = {s.id: s for s in _status(db, production, on, store, cache)}
-    state = states.get(uc_id)
+    if cache is not None:
+        state = cache.use_case_status(db, production, uc_id, on, store)
+    else:
+        found = queries.status(db, production, on, store, uc_ids=[uc_id])
+        state = found[0] if found else None
     if state is None:
         return None
     body = queries.use_case_bodies(db, production, [uc_id]).get(uc_id, {})
-    rules = fired_rules(db, production).get((uc_id, state.revision, state.packs), [])
+    rules = queries.decision_rules(db, production, uc_id, state.revision, state.packs)
     evidence = [
         {
             "id": e.id,
@@ -117,48 +141,14 @@ def use_case(
         for e in _evidence(db, production, cache)
         if uc_id in e.scope
     ]
-    reviews = [
-        _review_json(r)
-        for r in db.execute(
-            select(schema.reviews)
-            .where(schema.reviews.c.production_id == production, schema.reviews.c.uc_id == uc_id)
-            .order_by(schema.reviews.c.created_at)
-        )
-    ]
-    # Subjects are use-case:P/UC, revision:P/UC@N and decision:P/UC@N/…: match exactly, or
-    # UC-1 would show UC-10's history (and LIKE would read _ and % in an id as wildcards);
-    # evidence and reviews of this use case are named by their own ids.
-    own = f"{production}/{uc_id}"
+    reviews = [_review_json(r) for r in queries.reviews(db, production, uc_id)]
     related = {f"evidence:{e['id']}" for e in evidence} | {f"review:{r['id']}" for r in reviews}
-    events = schema.audit_events
-    history = [
-        {"at": r.at, "actor": r.actor, "action": r.action}
-        for r in db.execute(
-            select(events)
-            .where(
-                events.c.production_id == production,
-                or_(events.c.subject.contains(own, autoescape=True), events.c.subject.in_(related)),
-            )
-            .order_by(events.c.seq)
-        )
-        if r.subject in related or r.subject.split(":", 1)[-1].split("@", 1)[0] == own
-    ]
+    history = queries.use_case_history(db, production, uc_id, related)
     return {
         **_status_json(state),
-        "packs": state.packs,
         "use_case": body.get("use_case", {}),
         "tools": body.get("tools", []),
         "performers": body.get("performers", []),
-        "obligations": [
-            {
-                "obligation": o.obligation,
-                "met": o.met,
-                "evidence": list(o.evidence),
-                "why": o.why,
-                "next": o.next,
-            }
-            for o in state.obligations
-        ],
         "rules": [
             {
                 "id": r["id"],
@@ -196,13 +186,19 @@ def queue(
     first, then oldest), age (oldest first), id or declared_by; ``outcome`` and
     ``declared_by`` filter."""
     waiting_review, waiting_contributor = [], []
-    who = declared(db, production)
+    waiting = [
+        s
+        for s in _status(db, production, on, store, cache)
+        if "written-approval" in s.open and (not outcome or s.outcome == outcome)
+    ]
+    ids = [s.id for s in waiting]
+    who = declared(db, production, ids) if ids else {}
+    reviews = _latest_reviews(db, production, ids)
     now = dt.datetime.now(dt.UTC)
-    for item in use_cases(db, production, store, on, cache):
-        if "written-approval" not in item["open"]:
-            continue
-        if outcome and item["outcome"] != outcome:
-            continue
+    for s in waiting:
+        item = _status_json(s)
+        review = reviews.get(s.id)
+        item["review"] = review if review and review["revision"] == s.revision else None
         first, current = who.get(item["id"], ({}, {}))
         item = {
             **item,
@@ -241,29 +237,11 @@ def _age_days(at: str, now: dt.datetime) -> int | None:
     return max(0, (now - then).days)
 
 
-def declared(db: Connection, production: str) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+def declared(
+    db: Connection, production: str, uc_ids: list[str] | None = None
+) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
     """uc id → (who recorded its first revision and when, who recorded its current one)."""
-    uc, rev = schema.use_cases, schema.revisions
-    rows = db.execute(
-        select(
-            uc.c.uc_id,
-            uc.c.revision.label("current"),
-            rev.c.revision,
-            rev.c.created_by,
-            rev.c.created_at,
-        )
-        .join(rev, rev.c.use_case_pk == uc.c.pk)
-        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
-    )
-    found: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
-    for r in rows:
-        first, current = found.setdefault(r.uc_id, ({}, {}))
-        entry = {"by": r.created_by, "at": r.created_at}
-        if r.revision == 1:
-            first.update(entry)
-        if r.revision == r.current:
-            current.update(entry)
-    return found
+    return queries.revision_authors(db, production, uc_ids)
 
 
 #: Audit actions as people read them (an unknown action is shown as it is stored).
@@ -325,10 +303,7 @@ def audit(
 
 def title(db: Connection, production: str) -> str:
     """The production's title (its id when it has none)."""
-    found = db.execute(
-        select(schema.productions.c.title).where(schema.productions.c.id == production)
-    ).scalar()
-    return str(found or production)
+    return queries.production_title(db, production) or production
 
 
 def consents(
@@ -358,13 +333,7 @@ def consents(
 
 def tools(db: Connection, production: str) -> list[dict[str, Any]]:
     """The tools the production's use cases declare, with their data terms and users."""
-    uc = schema.use_cases
-    ids = [
-        r.uc_id
-        for r in db.execute(
-            select(uc.c.uc_id).where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
-        )
-    ]
+    ids = queries.current_use_case_ids(db, production)
     found: dict[str, dict[str, Any]] = {}
     for uc_id, body in sorted(queries.use_case_bodies(db, production, ids).items()):
         for tool in body.get("tools", []):
@@ -374,7 +343,6 @@ def tools(db: Connection, production: str) -> list[dict[str, Any]]:
 
 
 def scans(db: Connection, production: str) -> dict[str, Any]:
-    table = schema.scans
     history = [
         {
             "id": r.id,
@@ -383,26 +351,19 @@ def scans(db: Connection, production: str) -> dict[str, Any]:
             "summary": json.loads(r.summary),
             "recorded_by": r.recorded_by,
         }
-        for r in db.execute(
-            select(table)
-            .where(table.c.production_id == production)
-            .order_by(table.c.started_at.desc())
-            .limit(50)
-        )
+        for r in queries.scan_history(db, production)
     ]
     latest = latest_scan(db, production)
     return {"scans": history, "latest": latest.model_dump(mode="json") if latest else None}
 
 
-def _latest_reviews(db: Connection, production: str) -> dict[str, dict[str, Any]]:
-    latest: dict[str, dict[str, Any]] = {}
-    for row in db.execute(
-        select(schema.reviews)
-        .where(schema.reviews.c.production_id == production)
-        .order_by(schema.reviews.c.created_at)
-    ):
-        latest[row.uc_id] = _review_json(row)
-    return latest
+def _latest_reviews(
+    db: Connection, production: str, uc_ids: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    if uc_ids is not None and not uc_ids:
+        return {}
+    rows = queries.reviews(db, production, uc_ids=uc_ids)
+    return {row.uc_id: _review_json(row) for row in rows}
 
 
 def _review_json(row: Any) -> dict[str, Any]:
@@ -421,15 +382,6 @@ def _review_json(row: Any) -> dict[str, Any]:
 
 def members(db: Connection, production: str) -> list[dict[str, Any]]:
     """The production's members and their roles."""
-    m, u = schema.memberships, schema.users
-    rows = db.execute(
-        select(
-            u.c.username, u.c.display_name, u.c.disabled, m.c.role, m.c.granted_by, m.c.granted_at
-        )
-        .join(u, u.c.id == m.c.user_id)
-        .where(m.c.production_id == production)
-        .order_by(u.c.username)
-    )
     return [
         {
             "username": r.username,
@@ -439,5 +391,5 @@ def members(db: Connection, production: str) -> list[dict[str, Any]]:
             "granted_by": r.granted_by,
             "granted_at": r.granted_at,
         }
-        for r in rows
+        for r in queries.members(db, production)
     ]

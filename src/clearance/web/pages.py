@@ -28,6 +28,7 @@ templates.env.globals.update(
     OBLIGATIONS=OBLIGATIONS, OBLIGATION_ACTOR=OBLIGATION_ACTOR, action_name=data.action_name
 )
 Ctx = Annotated[Context, Depends(context)]
+PAGE_SIZE = 100  # use cases per page: a page costs what it shows
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv", "json": "application/json", "html": "text/html"}  # fmt: skip
 
@@ -193,23 +194,37 @@ def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
 
 @router.get("/p/{production}", response_class=HTMLResponse)
 def production_page(
-    request: Request, production: str, ctx: Ctx, outcome: str = "", open: str = ""
+    request: Request,
+    production: str,
+    ctx: Ctx,
+    outcome: Annotated[str, Query(max_length=20)] = "",
+    open: Annotated[str, Query(max_length=5)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        items = data.use_cases(db, production, ctx.store, ctx.on, ctx.cache)
-    shown = [
-        i
-        for i in items
-        if (not outcome or i["outcome"] == outcome) and (not open or not i["cleared"])
-    ]
+        found = data.use_case_page(
+            db,
+            production,
+            ctx.store,
+            ctx.on,
+            ctx.cache,
+            outcome,
+            bool(open),
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+        )
+    pages = max(1, -(-found["matching"] // PAGE_SIZE))
     return render(
         request,
         "use_cases.html.j2",
         ctx,
         production=production,
-        items=shown,
-        total=len(items),
+        items=found["items"],
+        total=found["total"],
+        matching=found["matching"],
+        page=page,
+        pages=pages,
         outcome=outcome,
         open=open,
         role=ctx.who.user.role_in(production),
