@@ -11,13 +11,16 @@ licensed library reads all of these headers without decoding or a native media s
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec
+
+P = ParamSpec("P")
 
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -79,6 +82,10 @@ class Source:
             f.seek(0)
             self._head = f.read(self.HEAD) or b""
 
+    def holds(self, data: bytes) -> bool:
+        """Whether this source reads exactly ``data`` (a file read whole, not a part of it)."""
+        return self._file is None and self._head is data
+
     def read(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset`` (fewer at the end of the file, none past it)."""
         if offset < 0 or n <= 0 or offset >= self.size:
@@ -121,10 +128,12 @@ def preloaded(path: str, data: bytes) -> Iterator[None]:
     global _PRELOADED, _GENERATION
     _GENERATION += 1
     _PRELOADED = (path, data, _GENERATION)
+    _WALKS.clear()
     try:
         yield
     finally:
         _PRELOADED = None
+        _WALKS.clear()
 
 
 def preloaded_generation(path: Path | str) -> int | None:
@@ -179,6 +188,40 @@ _JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _JPEG_JUNK = 64  # stray bytes before a marker that are skipped (libjpeg warns, then reads on)
 
 
+Walker = Callable[Concatenate[Source, P], Iterator["Block"]]
+
+
+def replayed(walker: Walker[P]) -> Walker[P]:
+    """A walk of the preloaded file is done once and replayed to every extractor that asks
+    for it (the same blocks, then the same ``StructureError``): four extractors read the
+    same headers, and walking them is most of what a small file costs."""
+
+    @functools.wraps(walker)
+    def walk(src: Source, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[Block]:
+        if _PRELOADED is None or not src.holds(_PRELOADED[1]):
+            yield from walker(src, *args, **kwargs)
+            return
+        key = (walker.__name__, args, tuple(sorted(kwargs.items())))
+        found = _WALKS.get(key)
+        if found is None:
+            blocks: list[Block] = []
+            problem = ""
+            try:
+                blocks.extend(walker(src, *args, **kwargs))
+            except StructureError as exc:
+                problem = str(exc)
+            found = _WALKS[key] = (blocks, problem)
+        yield from found[0]
+        if found[1]:
+            raise StructureError(found[1])
+
+    return walk
+
+
+_WALKS: dict[tuple[Any, ...], tuple[list[Block], str]] = {}
+
+
+@replayed
 def jpeg_segments(src: Source) -> Iterator[Block]:
     """Marker segments from SOI up to and including SOS (kind = the marker byte).
 
@@ -222,6 +265,7 @@ def jpeg_segments(src: Source) -> Iterator[Block]:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+@replayed
 def png_chunks(src: Source) -> Iterator[Block]:
     """Every chunk up to and including IEND (also those after IDAT; CRCs are not checked)."""
     if src.read(0, 8) != PNG_SIGNATURE:
@@ -296,6 +340,7 @@ def _itxt(keyword: str, rest: bytes, limit: int) -> PngText | None:
 # --------------------------------------------------------------------------- RIFF
 
 
+@replayed
 def riff_chunks(src: Source, start: int = 12, stop: int | None = None) -> Iterator[Block]:
     """Chunks of a RIFF list (top level by default). The RIFF size is not trusted: the walk
     goes to the end of the file, as players do. A chunk that runs past the end is yielded
@@ -316,6 +361,7 @@ def riff_chunks(src: Source, start: int = 12, stop: int | None = None) -> Iterat
 # --------------------------------------------------------------------------- ISO BMFF
 
 
+@replayed
 def bmff_boxes(src: Source, start: int = 0, stop: int | None = None) -> Iterator[Block]:
     """Boxes in ``[start, stop)`` (one level; recurse by calling again on a payload).
 
