@@ -488,3 +488,27 @@ def test_adapter_messages_show_durations_as_timecode() -> None:
 
     message = "duration mismatch: RationalTime(0, 24) != RationalTime(192, 23.976)"
     assert _plain(message) == "duration mismatch: 00:00:00:00 != 00:00:08:00"
+
+
+def test_a_disabled_layer_inside_a_nest_is_not_in_the_cut(tmp_path: Path) -> None:
+    def clip(name: str) -> otio.schema.Clip:
+        return otio.schema.Clip(
+            name=name,
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(24, 24)
+            ),
+        )
+
+    nest = otio.schema.Stack(name="nest")
+    shown, muted = otio.schema.Track(), otio.schema.Track()
+    muted.enabled = False
+    shown.append(clip("SHOWN"))
+    muted.append(clip("MUTED"))
+    nest.extend([shown, muted])
+    track = otio.schema.Track()
+    track.append(nest)
+    timeline = otio.schema.Timeline()
+    timeline.tracks.append(track)
+    path = tmp_path / "nest.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    assert [e.clip for e in events(read_edit(path))] == ["SHOWN"]

@@ -130,7 +130,7 @@ class _Placing:
             elif isinstance(child, otio.core.Composition):  # nested sequence / compound clip
                 window = child.transformed_time_range(child.trimmed_range(), self.track)
                 for clip in child.find_clips():
-                    if clip.enabled:
+                    if _shown_within(clip, child):
                         event = self.event(clip, "", 0, 0, window)
                         if event is not None:
                             yield event
@@ -178,6 +178,17 @@ class _Placing:
             transition=transition,
             hints=tuple(_hints(cmx, clip, incoming=bool(transition))),
         )
+
+
+def _shown_within(clip: otio.schema.Clip, nest: otio.core.Composition) -> bool:
+    """A clip in a nest is in the cut when it and every track between it and the nest are
+    enabled (a muted layer inside a nested sequence is not on screen)."""
+    item: Any = clip
+    while item is not None and item is not nest:
+        if not getattr(item, "enabled", True):
+            return False
+        item = item.parent()
+    return True
 
 
 def _transition(transition: otio.schema.Transition, fps: float) -> str:
