@@ -18,6 +18,12 @@ def serve(
         bool,
         typer.Option("--behind-tls", help="Served over HTTPS by a proxy: cookies get Secure."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", "-w", min=1, max=64, help="Server processes (share the register)."
+        ),
+    ] = 1,
     get: Annotated[
         str | None,
         typer.Option("--get", help="Run one GET request in-process, print it, exit (smoke test)."),
@@ -36,7 +42,7 @@ def serve(
 
       clearance serve --port 8000
 
-      clearance serve --host 0.0.0.0 --behind-tls
+      clearance serve --host 0.0.0.0 --behind-tls --workers 4
 
       clearance serve --get /api/v1/productions --token "$CLEARANCE_TOKEN"
 
@@ -57,9 +63,37 @@ def serve(
             return
         import uvicorn
 
-        stderr.print(f"Serving {ws.label} on http://{host}:{port} (Ctrl-C to stop)")
+        stderr.print(
+            f"Serving {ws.label} on http://{host}:{port} with {workers} process"
+            f"{'es' if workers > 1 else ''} (Ctrl-C to stop)"
+        )
+        if workers == 1:
+            uvicorn.run(
+                application, host=host, port=port, log_level="warning", proxy_headers=behind_tls
+            )
+            return
+        import json
+        import os
+
+        from clearance.web.app import SETTINGS_ENV
+
+        os.environ[SETTINGS_ENV] = json.dumps(
+            {
+                "database_url": ws.database_url,
+                "store": str(settings.store),
+                "secure_cookies": behind_tls,
+                "scan_cache": str(settings.scan_cache) if settings.scan_cache else None,
+            }
+        )
+        register.engine.dispose()  # each worker opens its own connections
         uvicorn.run(
-            application, host=host, port=port, log_level="warning", proxy_headers=behind_tls
+            "clearance.web.app:from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=behind_tls,
         )
 
 

@@ -178,3 +178,31 @@ def create_app(settings: Settings) -> FastAPI:
         return pages.error_page(request, 422, pages.readable(problems))
 
     return app
+
+
+#: ``clearance serve --workers N`` hands its settings to each worker process through this.
+SETTINGS_ENV = "CLEARANCE_SERVE_SETTINGS"
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker process of ``clearance serve --workers N`` (an app factory for
+    uvicorn): settings from ``CLEARANCE_SERVE_SETTINGS``. Everything processes must share —
+    the register, failed sign-ins, sessions — lives in the database; each process keeps
+    its own status cache, checked against the audit head on every read."""
+    import json
+    import os
+    from pathlib import Path
+
+    from clearance.register import db
+
+    given = json.loads(os.environ[SETTINGS_ENV])
+    engine = db.connect(given["database_url"])
+    cache = given.get("scan_cache")
+    return create_app(
+        Settings(
+            engine,
+            Path(given["store"]),
+            bool(given.get("secure_cookies")),
+            scan_cache=Path(cache) if cache else None,
+        )
+    )
