@@ -180,7 +180,12 @@ def test_cache_makes_a_rescan_stat_only_and_notices_changes(cli: Cli, tmp_path: 
     assert {f["path"]: f["verdict"] for f in third["files"]}["reel1/plate.jpg"] == "ai-generated"
 
 
-def test_parallel_scan_gives_the_same_results(tmp_path: Path) -> None:
+def test_parallel_scan_gives_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clearance.provenance import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "POOL_AFTER", 0)  # workers even for four files
     tree = _tree(tmp_path)
     pack = resolve("ai-provenance")
     one = [(r.path, r.verdict, r.sha256) for r in Scanner(provenance=pack, jobs=1).scan([tree])]

@@ -38,6 +38,9 @@ from clearance.provenance.model import AssetFacts, DeliverableFacts, ScanOptions
 from clearance.provenance.walk import Entry, walk
 
 CHUNK = 64
+#: Files inspected in the parent before worker processes start (starting them costs about
+#: half a second: a small or mostly cached tree is done sooner without).
+POOL_AFTER = 512
 
 
 @dataclass
@@ -158,7 +161,7 @@ class Scanner:
         """Results for every file under ``roots``, in walk order (a generator)."""
         started = time.perf_counter()
         cache = ScanCache(self.cache_path, self.cache_key()) if self.cache_path else None
-        pools: list[ProcessPoolExecutor] = []  # started on the first file not in the cache
+        pools: list[ProcessPoolExecutor] = []  # started once POOL_AFTER files need inspecting
         try:
             for result in self._results(walk(roots), cache, pools):
                 self.summary.files += 1
@@ -201,6 +204,7 @@ class Scanner:
         self, entries: Iterator[Entry], cache: ScanCache | None, pools: list[ProcessPoolExecutor]
     ) -> Iterator[FileResult]:
         pending: deque[_Batch] = deque()
+        inline = 0  # files to inspect so far: a pool is worth starting only for many
         for chunk in _chunks(_once(entries), CHUNK):
             readable = [e for e in chunk if not e.problem]
             need_facts = self.deliverables is not None or self.keep_facts
@@ -208,7 +212,8 @@ class Scanner:
             todo = [e.path for e in chunk if not e.problem and e.path not in cached]
             work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
             pack = str(self.provenance.path)
-            if self.jobs > 1 and todo and not pools:
+            inline += len(todo)
+            if self.jobs > 1 and todo and not pools and inline > POOL_AFTER:
                 pools.append(self._pool())
             if pools and todo:
                 work = pools[0].submit(inspect_many, todo, self.options, self.with_hash, pack)
