@@ -54,7 +54,8 @@ class ScanCache:
     def store(self, entry: Entry, result: dict[str, Any]) -> None:
         path = os.fsencode(entry.path)
         rest = {k: v for k, v in result.items() if k != "facts"}
-        facts = json.dumps(result["facts"])
+        facts = result["facts"]  # JSON text already when a worker sent it
+        facts = facts if isinstance(facts, str) else json.dumps(facts)
         row = (path, entry.size, entry.mtime_ns, entry.inode, self.key, json.dumps(rest), facts)
         self.pending.append(row)
         if len(self.pending) >= 1000:

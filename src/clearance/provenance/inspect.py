@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -144,11 +145,17 @@ def unreadable(reason: str) -> dict[str, Any]:
 
 
 def inspect_many(
-    paths: list[str], options: ScanOptions, with_hash: bool, provenance: str = ""
+    paths: list[str],
+    options: ScanOptions,
+    with_hash: bool,
+    provenance: str = "",
+    as_json: bool = False,
 ) -> list[dict[str, Any]]:
     """A chunk of files for one worker round trip. With ``provenance`` (a pack file), each
     result also carries the pack's verdict and advisories, ``[value, rule, [advisory ids]]``
-    — decided in the worker, so that a parallel scan also decides in parallel."""
+    — decided in the worker, so that a parallel scan also decides in parallel. ``as_json``
+    sends the facts as JSON text: the parent stores them in the cache as they are, and
+    unpickling thousands of small nested dicts would otherwise be most of its work."""
     results = [inspect(p, options, with_hash) for p in paths]
     if provenance:
         from clearance.policy.classify import advisories, classify
@@ -158,6 +165,9 @@ def inspect_many(
             verdict = classify(pack, raw["facts"])
             notes = [a.rule for a in advisories(pack, raw["facts"])]
             raw["verdict"] = [verdict.value, verdict.rule, notes]
+    if as_json:
+        for raw in results:
+            raw["facts"] = json.dumps(raw["facts"])
     return results
 
 

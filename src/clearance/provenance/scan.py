@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import multiprocessing
 import sys
 import time
@@ -216,7 +217,9 @@ class Scanner:
             if self.jobs > 1 and todo and not pools and inline > POOL_AFTER:
                 pools.append(self._pool())
             if pools and todo:
-                work = pools[0].submit(inspect_many, todo, self.options, self.with_hash, pack)
+                work = pools[0].submit(
+                    inspect_many, todo, self.options, self.with_hash, pack, as_json=True
+                )
             else:
                 work = inspect_many(todo, self.options, self.with_hash, pack) if todo else []
             pending.append(_Batch(chunk, cached, todo, work))
@@ -244,6 +247,8 @@ class Scanner:
 
     def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
         facts = raw["facts"]
+        if isinstance(facts, str):  # from a worker, as JSON text: parsed only when needed
+            facts = json.loads(facts) if self.keep_facts or self.deliverables else None
         if "verdict" in raw:  # decided by this very pack version (in a worker, or cached)
             verdict = Label(raw["verdict"][0], raw["verdict"][1], "", "")
             notes = [self._advisory(rule) for rule in raw["verdict"][2]]
