@@ -603,6 +603,9 @@ def _aigc_xmp() -> bytes:
         ("label.png", "image/png", png(png_chunk(b"tEXt", b"AIGC\0" + AIGC_LABEL.encode())),
          "PNG text 'AIGC'"),
         ("xmp.png", "image/png", png(itxt("XML:com.adobe.xmp", _aigc_xmp())), "XMP"),
+        ("exif.jpg", "image/jpeg", jpeg((0xE1, b"Exif\0\0" + exif(
+            description='{"AIGC": ' + AIGC_LABEL + "}")
+         )), "EXIF ImageDescription"),
         ("udta.mp4", "video/mp4", box(b"ftyp", b"isom\0\0\0\0isom") + box(b"moov", box(
             b"mvhd", bytes(100)) + box(b"udta", box(b"AIGC", AIGC_LABEL.encode()))),
          "QuickTime udta AIGC"),

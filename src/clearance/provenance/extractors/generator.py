@@ -65,6 +65,7 @@ _KEY_GENERATORS = {  # PNG text keys that only these tools write (used when pars
 }
 _NOT_PROSE = ("XML:com.adobe.xmp", "Raw profile type", "icc", "exif:", "xmp:")  # PNG text keys
 _MIDJOURNEY_JOB = re.compile(r"Job ID:\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-")
+_AIGC_OBJECT = re.compile(r'^\s*\{\s*"AIGC"\s*:\s*\{')
 _NAME_LIMIT = 200  # characters of one tool name handed to the pack
 #: EXIF Make/Model prefixes ComfyUI's WebP savers use for its graph (no PNG text in WebP).
 _EXIF_GRAPH = {"workflow:": "workflow", "prompt:": "prompt"}
@@ -385,6 +386,8 @@ def _text_parameters(found: Found, hits: Hits) -> None:
     if found.user_comment:
         candidates.insert(0, ("EXIF UserComment", found.user_comment))
     for where, text in candidates:
+        if '"AIGC"' in text and _AIGC_OBJECT.search(text):  # a label in a free-text field
+            found.aigc.append((where, text.strip()))
         if _MIDJOURNEY_JOB.search(text):
             hits.add("Midjourney", f"{where} (Job ID)")
         elif "Steps:" in text or "Sampler:" in text or text.lstrip().startswith("{"):
@@ -559,6 +562,8 @@ def aigc_facts(found: list[tuple[str, str]]) -> AigcFacts | None:
     except ValueError:
         data = None
     fields = {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
+    if isinstance(fields.get("aigc"), dict):  # {"AIGC": {"Label": ...}} as EXIF text writes it
+        fields = {str(k).lower(): v for k, v in fields["aigc"].items()}
     return AigcFacts(
         present=True,
         label=str(fields.get("label", ""))[:_NAME_LIMIT],
