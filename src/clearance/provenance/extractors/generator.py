@@ -42,7 +42,13 @@ from clearance.provenance.containers import (
     png_text,
     riff_chunks,
 )
-from clearance.provenance.extractors.xmp import AIGC, CREATOR_TOOL, has_sd_parameters, read_xmp
+from clearance.provenance.extractors.xmp import (
+    AIGC,
+    CREATOR_TOOL,
+    CREDIT,
+    has_sd_parameters,
+    read_xmp,
+)
 from clearance.provenance.model import AigcFacts, Extraction, GeneratorFacts, ScanOptions, Signal
 from clearance.provenance.sniff import DNG
 
@@ -545,9 +551,10 @@ def _stealth_parameters(path: Path, src: Source, found: Found, hits: Hits, limit
 # --------------------------------------------------------------------------- extractor
 
 
-def _names(found: Found, creator_tool: str) -> list[str]:
-    """Tool names the file gives, for the pack's list of generator names."""
-    named = [value for _, value in found.software] + [creator_tool]
+def _names(found: Found, *xmp_names: str) -> list[str]:
+    """Tool names the file gives (Software tags, XMP CreatorTool and IPTC Credit), for the
+    pack's list of generator names."""
+    named = [value for _, value in found.software] + list(xmp_names)
     return list(dict.fromkeys(v.strip()[:_NAME_LIMIT] for v in named if v.strip()))
 
 
@@ -611,7 +618,7 @@ class GeneratorExtractor:
         facts = GeneratorFacts(
             parameters=sorted(hits.items),
             software=next((value for _, value in found.software if value), ""),
-            names=_names(found, xmp.props.get(CREATOR_TOOL, "")),
+            names=_names(found, xmp.props.get(CREATOR_TOOL, ""), xmp.props.get(CREDIT, "")),
             prompt=hits.prompt,
         )
         aigc = aigc_facts(found.aigc)

@@ -56,7 +56,8 @@ AI_PROMPT = IPTC_EXT + "AIPromptInformation"
 CREATOR_TOOL = "{http://ns.adobe.com/xap/1.0/}CreatorTool"
 PROVENANCE = "{http://purl.org/dc/terms/}provenance"
 DESCRIPTION = "{http://purl.org/dc/elements/1.1/}description"
-_WANTED = (DIGITAL_SOURCE_TYPE, AI_SYSTEM, AI_PROMPT, CREATOR_TOOL, PROVENANCE, DESCRIPTION)
+CREDIT = "{http://ns.adobe.com/photoshop/1.0/}Credit"  # IPTC Credit Line ("Made with Google AI")
+_WANTED = (DIGITAL_SOURCE_TYPE, AI_SYSTEM, AI_PROMPT, CREATOR_TOOL, PROVENANCE, DESCRIPTION, CREDIT)
 #: GB 45438-2025 implicit label (TC260 namespace, read in any namespace by its local name).
 AIGC = "AIGC"
 
