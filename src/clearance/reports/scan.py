@@ -108,7 +108,8 @@ def render_table(console: Console, results: list[FileResult], summary: Summary) 
     table.add_column("Signals", ratio=3)
     table.add_column("Findings", no_wrap=True)
     for r in results:
-        strong = [s for s in r.signals if s["strength"] != "weak"] or r.signals
+        shown = [s for s in r.signals if s["kind"] != "c2pa.credential"]  # in its own cell
+        strong = [s for s in shown if s["strength"] != "weak"] or shown
         signals = "\n".join(f"{s['kind']}: {s['value']}" for s in strong[:4])
         if r.reason:
             signals = (signals + "\n" if signals else "") + f"({r.reason})"
