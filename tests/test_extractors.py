@@ -659,6 +659,8 @@ def bad_adler_png() -> bytes:
         ("pointer.jpg", b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n",
          "application/octet-stream", "Git LFS pointer"),
         ("notes.mov", b"just some words", "application/octet-stream", "video/quicktime"),
+        ("error.jpg", b"<html><body>403 Forbidden</body></html>", "application/octet-stream",
+         "content is text"),
         ("bad-adler.png", bad_adler_png(), "image/png", "does not inflate"),
         ("bad-crc.png", png()[:-25] + bytes(4) + png()[-21:], "image/png", "fails its CRC"),
         ("empty-movie.mov", box(b"ftyp", b"qt  \0\0\0\0qt  ") + box(b"moov", box(
@@ -678,4 +680,12 @@ def test_files_a_decoder_would_reject_fail(
 def test_text_named_as_text_is_not_checked(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"version https://git-lfs.github.com/spec/v1\n")
+    assert decode_of(path, "application/octet-stream").state == "not-checked"
+
+
+def test_unknown_binary_named_as_media_is_not_judged(tmp_path: Path) -> None:
+    """A container this sniffer does not know (a QuickTime file opening with a uuid box, a
+    camera raw) is not called broken for its name."""
+    path = tmp_path / "camera.mov"
+    path.write_bytes(b"\0\0\0\x18uuid" + bytes(range(256)) * 4)
     assert decode_of(path, "application/octet-stream").state == "not-checked"

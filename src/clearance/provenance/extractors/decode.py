@@ -412,8 +412,9 @@ def check(path: Path, media_type: str) -> Result:
         checker = _CHECKS.get(media_type)
         if checker is None and not _is_media(media_type):
             claimed = claimed_media_type(path.name)
-            if claimed:
-                what = "a Git LFS pointer" if src.read(0, len(_LFS)) == _LFS else media_type
+            head = src.read(0, 512)
+            if claimed and _is_text(head):  # binary content of an unknown kind: not judged
+                what = "a Git LFS pointer" if head.startswith(_LFS) else "text"
                 return _fail(f"named as {claimed} but the content is {what}")
         if checker is None:
             return ("not-checked", f"no structural check for {media_type}")
@@ -421,6 +422,17 @@ def check(path: Path, media_type: str) -> Result:
             return checker(path, src)
         except StructureError as exc:
             return _fail(str(exc))
+
+
+_TEXT_BYTES = (
+    frozenset(b"\t\n\r\f\b") | frozenset(range(0x20, 0x7F)) | frozenset(range(0x80, 0x100))
+)
+
+
+def _is_text(head: bytes) -> bool:
+    """Text (a Git LFS pointer, an HTML error page, JSON) rather than any binary format:
+    no NUL and no other control byte in the first bytes."""
+    return bool(head) and all(b in _TEXT_BYTES for b in head)
 
 
 def _is_media(media_type: str) -> bool:
