@@ -607,6 +607,8 @@ def _aigc_xmp() -> bytes:
         ("exif.jpg", "image/jpeg", jpeg((0xE1, b"Exif\0\0" + exif(
             description='{"AIGC": ' + AIGC_LABEL + "}")
          )), "EXIF ImageDescription"),
+        ("comment.jpg", "image/jpeg", jpeg((0xE1, b"Exif\0\0" + exif(
+            comment=b"ASCII\0\0\0" + AIGC_LABEL.encode()))), "EXIF UserComment"),
         ("udta.mp4", "video/mp4", box(b"ftyp", b"isom\0\0\0\0isom") + box(b"moov", box(
             b"mvhd", bytes(100)) + box(b"udta", box(b"AIGC", AIGC_LABEL.encode()))),
          "QuickTime udta AIGC"),

@@ -71,7 +71,10 @@ _KEY_GENERATORS = {  # PNG text keys that only these tools write (used when pars
 }
 _NOT_PROSE = ("XML:com.adobe.xmp", "Raw profile type", "icc", "exif:", "xmp:")  # PNG text keys
 _MIDJOURNEY_JOB = re.compile(r"Job ID:\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-")
-_AIGC_OBJECT = re.compile(r'^\s*\{\s*"AIGC"\s*:\s*\{')
+#: ``{"AIGC": {...}}``, or the label's own object (its Label and ContentProducer fields).
+_AIGC_OBJECT = re.compile(
+    r'^\s*\{\s*(?:"AIGC"\s*:\s*\{|(?=.*"Label")(?=.*"ContentProducer"))', re.S
+)
 _NAME_LIMIT = 200  # characters of one tool name handed to the pack
 #: EXIF Make/Model prefixes ComfyUI's WebP savers use for its graph (no PNG text in WebP).
 _EXIF_GRAPH = {"workflow:": "workflow", "prompt:": "prompt"}
@@ -392,8 +395,8 @@ def _text_parameters(found: Found, hits: Hits) -> None:
     if found.user_comment:
         candidates.insert(0, ("EXIF UserComment", found.user_comment))
     for where, text in candidates:
-        if '"AIGC"' in text and _AIGC_OBJECT.search(text):  # a label in a free-text field
-            found.aigc.append((where, text.strip()))
+        if ('"AIGC"' in text or '"ContentProducer"' in text) and _AIGC_OBJECT.search(text):
+            found.aigc.append((where, text.strip()))  # a label in a free-text field
         if _MIDJOURNEY_JOB.search(text):
             hits.add("Midjourney", f"{where} (Job ID)")
         elif "Steps:" in text or "Sampler:" in text or text.lstrip().startswith("{"):
