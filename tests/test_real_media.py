@@ -199,3 +199,31 @@ def test_summary_counts_ai_files_without_a_machine_readable_label() -> None:
     assert sum(labels.values()) == ai
     assert labels["C2PA"] == 11  # every C2PA-declared GenAI file but Bing's (names only)
     assert labels["none"] == ai - 11  # generator parameters and tool names are no label
+
+
+@needs_media
+def test_facts_are_the_same_on_every_read_and_in_threads() -> None:
+    """c2pa-rs lists manifests in no stable order, and a scan inside a web server may inspect
+    files in several threads at once (each thread reads its own file once, whole)."""
+    import threading
+
+    from clearance.provenance.inspect import inspect
+    from clearance.provenance.model import ScanOptions
+
+    names = ["wsv_conformant-a.jpg", "s4m_prmiere-firefly.mp4", "comfyex_lora_multiple.png",
+             "dmc_genai-picture-validate-protected.jpg", "et_Canon.jpg", "png_badcrc.png"]  # fmt: skip
+    paths = [str(FILES / name) for name in names]
+    options = ScanOptions()
+    expected = {p: inspect(p, options) for p in paths}
+    differ: list[str] = []
+
+    def reread(mine: list[str]) -> None:
+        for _ in range(4):
+            differ.extend(p for p in mine if inspect(p, options) != expected[p])
+
+    threads = [threading.Thread(target=reread, args=(paths[i::3],)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert differ == []

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import struct
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -118,35 +120,46 @@ class Source:
 
 #: The file being inspected, read whole when it is small (``preloaded``): the extractors,
 #: which each open the file, then share one read and one system call instead of several.
-_PRELOADED: tuple[str, bytes, int] | None = None
-_GENERATION = 0  # one number per preloaded read: a cache key that a later read never reuses
+class _Preloaded(threading.local):
+    """The file being inspected in this thread (a scan inside a web server may run in
+    several threads at once): its path, bytes, read number, and the walks done on it."""
+
+    file: tuple[str, bytes, int] | None = None
+    walks: dict[tuple[Any, ...], tuple[list[Block], str]]
+
+    def __init__(self) -> None:
+        self.walks = {}
+
+
+_STATE = _Preloaded()
+_GENERATION = itertools.count(1)  # one number per preloaded read: a key never reused
 
 
 @contextlib.contextmanager
 def preloaded(path: str, data: bytes) -> Iterator[None]:
     """While inside, ``open_source(path)`` and ``preloaded_bytes(path)`` serve ``data``."""
-    global _PRELOADED, _GENERATION
-    _GENERATION += 1
-    _PRELOADED = (path, data, _GENERATION)
-    _WALKS.clear()
+    _STATE.file = (path, data, next(_GENERATION))
+    _STATE.walks = {}
     try:
         yield
     finally:
-        _PRELOADED = None
-        _WALKS.clear()
+        _STATE.file = None
+        _STATE.walks = {}
 
 
 def preloaded_generation(path: Path | str) -> int | None:
     """The number of the current preloaded read of ``path``, else None."""
-    if _PRELOADED is not None and _PRELOADED[0] == str(path):
-        return _PRELOADED[2]
+    current = _STATE.file
+    if current is not None and current[0] == str(path):
+        return current[2]
     return None
 
 
 def preloaded_bytes(path: Path | str) -> bytes | None:
     """The whole file, when it is the one being inspected and was small enough to read."""
-    if _PRELOADED is not None and _PRELOADED[0] == str(path):
-        return _PRELOADED[1]
+    current = _STATE.file
+    if current is not None and current[0] == str(path):
+        return current[1]
     return None
 
 
@@ -198,11 +211,12 @@ def replayed(walker: Walker[P]) -> Walker[P]:
 
     @functools.wraps(walker)
     def walk(src: Source, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[Block]:
-        if _PRELOADED is None or not src.holds(_PRELOADED[1]):
+        current, walks = _STATE.file, _STATE.walks
+        if current is None or not src.holds(current[1]):
             yield from walker(src, *args, **kwargs)
             return
         key = (walker.__name__, args, tuple(sorted(kwargs.items())))
-        found = _WALKS.get(key)
+        found = walks.get(key)
         if found is None:
             blocks: list[Block] = []
             problem = ""
@@ -210,15 +224,12 @@ def replayed(walker: Walker[P]) -> Walker[P]:
                 blocks.extend(walker(src, *args, **kwargs))
             except StructureError as exc:
                 problem = str(exc)
-            found = _WALKS[key] = (blocks, problem)
+            found = walks[key] = (blocks, problem)
         yield from found[0]
         if found[1]:
             raise StructureError(found[1])
 
     return walk
-
-
-_WALKS: dict[tuple[Any, ...], tuple[list[Block], str]] = {}
 
 
 @replayed

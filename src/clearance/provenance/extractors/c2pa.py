@@ -282,7 +282,9 @@ def _next_marker(stream: BinaryIO) -> int | None:
 
 def store_facts(store: dict[str, Any], *, verified: bool) -> C2paFacts:
     """Facts from c2pa-rs's manifest-store JSON (``Reader.json()``)."""
-    manifests = _dict(store.get("manifests"))
+    # c2pa-rs lists manifests in no stable order: sorted by label, the facts are the same on
+    # every read (the cache, the verdict memo and the output rely on it)
+    manifests = dict(sorted(_dict(store.get("manifests")).items()))
     active_label = str(store.get("active_manifest") or "")
     active = _dict(manifests.get(active_label))
     state = _STATES.get(str(store.get("validation_state")), "none") if verified else "not-verified"
