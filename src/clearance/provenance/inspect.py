@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: logged and skipped (a missing optional library must not stop a scan).
 EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
 #: Bump when an extractor's output changes: cached results of older versions are not reused.
-EXTRACTOR_VERSION = "10"
+EXTRACTOR_VERSION = "11"
 CHUNK = 1 << 20
 #: Files up to this size are read once, whole, and every extractor reads that copy (one open
 #: and one read instead of one per extractor); larger ones are read piecewise by each.
