@@ -369,7 +369,7 @@ class Accounts:
             raise _problem("comment", "say what must change, or why it is denied")
         register = self.register
         with register.write() as db:
-            current = register._current_use_cases(db, production)
+            current = register._current_use_cases(db, production, [uc_id])
             if uc_id not in current:
                 raise _problem("use_case", f"no use case {uc_id!r} in {production}")
             if decision == "approved" and register.actor in declarers(db, production, uc_id):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -88,13 +88,24 @@ class Register:
 
     def record(self, item: AnyEvidence, source: str = "evidence") -> str:
         """Validate ``item`` against the register and store it; returns the evidence id."""
+        stored = None
+        if item.attachment is not None and item.attachment.is_file():
+            # Copied and hashed before the write lock: other writers wait for no file copy.
+            stored = attachments.put(self.store, item.attachment)
         with self.write() as db:
-            return self.record_in(db, item, source)
+            return self.record_in(db, item, source, stored)
 
-    def record_in(self, db: Connection, item: AnyEvidence, source: str = "evidence") -> str:
-        """``record`` inside the caller's write transaction."""
-        current = self._current_use_cases(db, item.production)
-        errors = self._check_scope(item, current, source)
+    def record_in(
+        self,
+        db: Connection,
+        item: AnyEvidence,
+        source: str = "evidence",
+        stored: tuple[str, int] | None = None,
+    ) -> str:
+        """``record`` inside the caller's write transaction (``stored``: the attachment's
+        digest and size, when ``record`` already put it in the store)."""
+        current = self._current_use_cases(db, item.production, item.use_cases)
+        errors = self._check_scope(db, item, current, source)
         if item.attachment is not None and not item.attachment.is_file():
             errors.append(
                 InputError(source, None, "attachment", f"no such file: {item.attachment}")
@@ -104,7 +115,7 @@ class Register:
         events: list[Event] = []
         attachment_sha = None
         if item.attachment is not None:
-            attachment_sha, size = attachments.put(self.store, item.attachment)
+            attachment_sha, size = stored or attachments.put(self.store, item.attachment)
             known = db.execute(
                 select(schema.attachments).where(schema.attachments.c.sha256 == attachment_sha)
             ).first()
@@ -196,9 +207,10 @@ class Register:
         newly registered (a file already registered to this use case is left as it is)."""
         table = schema.assets
         with self.write() as db:
-            current = self._current_use_cases(db, production)
+            current = self._current_use_cases(db, production, [uc_id])
             if uc_id not in current:
-                hint = difflib.get_close_matches(uc_id, list(current), n=1)
+                known = self._use_case_ids(db, production)
+                hint = difflib.get_close_matches(uc_id, known, n=1)
                 more = f"; did you mean {hint[0]!r}?" if hint else ""
                 raise ManifestError(
                     [
@@ -298,20 +310,41 @@ class Register:
             audit.append(db, self.actor, events)
         return scan_id
 
-    def _current_use_cases(self, db: Connection, production: str) -> dict[str, dict[str, Any]]:
-        """uc id → {"revision", "use_case" (manifest fields)} for a production's use cases."""
+    def _current_use_cases(
+        self, db: Connection, production: str, uc_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """uc id → {"revision", "use_case" (manifest fields)} for those of ``uc_ids`` the
+        production has: a write reads the use cases it names, not the whole production."""
         uc, rev = schema.use_cases, schema.revisions
-        rows = db.execute(
-            select(uc.c.uc_id, uc.c.revision, rev.c.body)
-            .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
-            .where(uc.c.production_id == production)
+        wanted = sorted(set(uc_ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):
+            rows = db.execute(
+                select(uc.c.uc_id, uc.c.revision, rev.c.body)
+                .join(rev, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+                .where(
+                    uc.c.production_id == production, uc.c.uc_id.in_(wanted[start : start + 500])
+                )
+            )
+            found.update({r.uc_id: {"revision": r.revision, **json.loads(r.body)} for r in rows})
+        return found
+
+    @staticmethod
+    def _use_case_ids(db: Connection, production: str) -> list[str]:
+        uc = schema.use_cases
+        return list(
+            db.execute(select(uc.c.uc_id).where(uc.c.production_id == production)).scalars()
         )
-        return {r.uc_id: {"revision": r.revision, **json.loads(r.body)} for r in rows}
 
     def _check_scope(
-        self, item: AnyEvidence, current: dict[str, dict[str, Any]], source: str
+        self, db: Connection, item: AnyEvidence, current: dict[str, dict[str, Any]], source: str
     ) -> list[InputError]:
-        if not current:
+        known = (
+            self._use_case_ids(db, item.production)
+            if any(uc_id not in current for uc_id in item.use_cases)
+            else list(current)
+        )
+        if not known:
             return [
                 InputError(
                     source,
@@ -324,7 +357,7 @@ class Register:
         errors = []
         for uc_id in item.use_cases:
             if uc_id not in current:
-                hint = difflib.get_close_matches(uc_id, list(current), n=1)
+                hint = difflib.get_close_matches(uc_id, known, n=1)
                 more = f"; did you mean {hint[0]!r}?" if hint else ""
                 errors.append(
                     InputError(
