@@ -7,7 +7,8 @@ What it does, as a user would: a temporary workspace (SQLite; ``--postgres`` for
 PostgreSQL server, as the tests start one), ``clearance import`` of the example production
 (examples/neon-harbor, 22 use cases; ``--use-cases N`` for a generated one of N), a reader and a
 writer account (both contributors) with API tokens from ``clearance user token``, and
-``clearance serve`` on a free loopback port: one uvicorn process, the way it is started by hand.
+``clearance serve`` on a free loopback port (``--workers N`` processes; one by default), the way
+it is started by hand.
 Then, at the same time for ``--duration`` seconds:
 
 * readers: ``wrk`` with 200 connections on a mix of GET /api/v1/productions (the dashboard),
@@ -356,14 +357,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(ws: Workspace, token: str) -> Iterator[Server]:
+def serving(ws: Workspace, token: str, workers: int = 1) -> Iterator[Server]:
     """``clearance serve`` on a free loopback port, until it answers; stopped with Ctrl-C
     (SIGINT: uvicorn finishes the requests in flight) on the way out."""
     port = free_port()
     log = ws.folder / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(EXE), "serve", "--port", str(port)],
+            [str(EXE), "serve", "--port", str(port), "--workers", str(workers)],
             cwd=ws.folder,
             env=ws.env,
             stdout=sink,
@@ -585,7 +586,7 @@ def report(
         f"\nMachine: {platform.machine()}, {cpu_model()}, {cores} cores shared by wrk and the "
         f"server (load average {load_before:.1f} before the run); Python "
         f"{platform.python_version()}; {time.strftime('%Y-%m-%d')}\n"
-        f"Server: `clearance serve` (one uvicorn process; {versions()}; {pool}) on "
+        f"Server: `clearance serve --workers {args.workers}` ({versions()}; {pool}) on "
         f"{ws.backend}, {use_cases:,} use cases, {args.evidence:,} evidence records before "
         f"the load; loopback; wrk {wrk_version()}, "
         f"{args.duration} s, timeout {args.timeout} s\n"
@@ -678,6 +679,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--postgres", action="store_true", help="a throwaway PostgreSQL server instead of SQLite"
     )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the workspace and print it")
     return parser.parse_args()
 
@@ -740,7 +742,7 @@ def run(args: argparse.Namespace, tmp: Path, stack: contextlib.ExitStack) -> int
     )
     engine.dispose()
 
-    with serving(ws, tokens[READER]) as server:
+    with serving(ws, tokens[READER], args.workers) as server:
         listed = server.get_json(f"/api/v1/productions/{production}/use-cases", tokens[READER])
         uc_ids = [item["id"] for item in listed]
         auth = {"bearer": {"Authorization": f"Bearer {tokens[READER]}"}}
@@ -808,7 +810,8 @@ def run(args: argparse.Namespace, tmp: Path, stack: contextlib.ExitStack) -> int
     acknowledged += writers.figures.get("ids", [])
     check = check_register(ws, production, acknowledged)
     ran = [load for load in (readers, writers) if load.connections > 0]
-    report(args, ws, len(uc_ids), ran, check, errors, pool, load_before, server.stop_s, busy)
+    total = args.use_cases or len(uc_ids)  # the list answers a page; the register has all
+    report(args, ws, total, ran, check, errors, pool, load_before, server.stop_s, busy)
     failed = (
         readers.errors
         or writers.errors

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import to_json
 
 from clearance.web import data, services
 from clearance.web.deps import Context, context
@@ -18,6 +19,13 @@ from clearance.web.deps import Context, context
 # queues behind every newly arrived request.
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[Context, Depends(context)]
+
+
+def _json(content: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer serialised in one pass by pydantic-core: a route that returns plain data
+    would otherwise go through FastAPI's ``jsonable_encoder``, which walks every value in
+    Python (a page of 200 use cases took 30 ms there, 1 ms here)."""
+    return Response(to_json(content), media_type="application/json", headers=headers)
 
 
 class Problem(BaseModel):
@@ -107,21 +115,20 @@ def me(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/productions", response_model=None, responses=ERRORS)
-def productions(ctx: Ctx) -> list[dict[str, Any]]:
+def productions(ctx: Ctx) -> Response:
     with ctx.register.read(snapshot=True) as db:
-        return data.productions(db, set(ctx.who.user.roles), ctx.store, ctx.on, ctx.cache)
+        return _json(data.productions(db, set(ctx.who.user.roles), ctx.store, ctx.on, ctx.cache))
 
 
 @router.get("/productions/{production}/use-cases", response_model=None, responses=ERRORS)
 def use_cases(
     production: str,
     ctx: Ctx,
-    response: Response,
     outcome: Annotated[Literal["", "proceed", "judgment", "escalate"], Query()] = "",
     open: Annotated[bool, Query(description="Only use cases with obligations open.")] = False,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The production's use cases with their status, in declaration order, a page at a time
     (``offset``, ``limit``; the ``X-Total-Count`` header gives how many match)."""
     ctx.member(production)
@@ -129,19 +136,17 @@ def use_cases(
         found = data.use_case_page(
             db, production, ctx.store, ctx.on, ctx.cache, outcome, open, offset, limit
         )
-    response.headers["X-Total-Count"] = str(found["matching"])
-    items: list[dict[str, Any]] = found["items"]
-    return items
+    return _json(found["items"], {"X-Total-Count": str(found["matching"])})
 
 
 @router.get("/productions/{production}/use-cases/{uc_id}", response_model=None, responses=ERRORS)
-def use_case(production: str, uc_id: str, ctx: Ctx) -> dict[str, Any]:
+def use_case(production: str, uc_id: str, ctx: Ctx) -> Response:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
         found = data.use_case(db, production, uc_id, ctx.store, ctx.on, ctx.cache)
     if found is None:
         raise HTTPException(404, "no such use case")
-    return found
+    return _json(found)
 
 
 @router.post("/productions/{production}/intake", response_model=None, responses=WRITE_ERRORS)
@@ -249,11 +254,11 @@ def audit(
     actor: Annotated[str, Query(max_length=100)] = "",
     action: Annotated[str, Query(max_length=60)] = "",
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The production's audit trail, newest first, with readable action names."""
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.audit(db, production, actor, action, limit)
+        return _json(data.audit(db, production, actor, action, limit))
 
 
 @router.get("/productions/{production}/queue", response_model=None, responses=ERRORS)
@@ -263,19 +268,20 @@ def queue(
     sort: Literal["outcome", "age", "id", "declared_by"] = "outcome",
     outcome: Literal["", "proceed", "judgment", "escalate"] = "",
     declared_by: Annotated[str, Query(max_length=100)] = "",
-) -> dict[str, list[Any]]:
+) -> Response:
     """Waiting for a reviewer, and sent back to the contributor; each with who declared it
     and its age (days since its current revision)."""
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.queue(db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by)
+        found = data.queue(db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by)
+    return _json(found)
 
 
 @router.get("/productions/{production}/consents", response_model=None, responses=ERRORS)
-def consents(production: str, ctx: Ctx) -> list[dict[str, Any]]:
+def consents(production: str, ctx: Ctx) -> Response:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        return data.consents(db, production, ctx.cache)
+        return _json(data.consents(db, production, ctx.cache))
 
 
 @router.get("/productions/{production}/tools", response_model=None, responses=ERRORS)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from clearance.register import queries, schema
-from clearance.register.status import EvidenceIndex, EvidenceView, UseCaseStatus
+from clearance.register.status import EvidenceIndex, EvidenceView, UseCaseStatus, summarise
 
 T = TypeVar("T")
 #: Beyond this many events since the cached head, recomputing everything is cheaper.
@@ -40,6 +40,7 @@ class _Status:
     seq: int
     built: float  # when it was last computed whole (monotonic)
     states: dict[str, UseCaseStatus]
+    summary: dict[str, Any] | None = None  # ``summarise`` of the states, once asked for
 
 
 class RegisterCache:
@@ -58,6 +59,27 @@ class RegisterCache:
     ) -> list[UseCaseStatus]:
         """Every current use case's status, patched since the last head where possible."""
         return list(self._status(db, production, on, store).states.values())
+
+    def summary(self, db: Connection, production: str, on: dt.date, store: Path) -> dict[str, Any]:
+        """``status.summarise`` of the production, once per state (the dashboard's counts)."""
+        entry = self._status(db, production, on, store)
+        if entry.summary is None:
+            entry.summary = summarise(entry.states.values())
+        return entry.summary
+
+    def evidence_of(self, db: Connection, production: str, uc_id: str) -> list[EvidenceView]:
+        """The evidence naming ``uc_id``, in recorded order (indexed once per state)."""
+        by_use_case = self._get(
+            db, ("evidence-by-use-case", production), lambda: self._by_use_case(db, production)
+        )
+        return by_use_case.get(uc_id, [])
+
+    def _by_use_case(self, db: Connection, production: str) -> dict[str, list[EvidenceView]]:
+        found: dict[str, list[EvidenceView]] = {}
+        for view in self.evidence(db, production):
+            for uc_id in view.scope:
+                found.setdefault(uc_id, []).append(view)
+        return found
 
     def use_case_status(
         self, db: Connection, production: str, uc_id: str, on: dt.date, store: Path

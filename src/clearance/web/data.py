@@ -44,7 +44,11 @@ def productions(
     for row in queries.production_rows(db):
         if row.id not in allowed:
             continue
-        summary = summarise(_status(db, row.id, on, store, cache))
+        summary = (
+            summarise(_status(db, row.id, on, store, cache))
+            if cache is None
+            else cache.summary(db, row.id, on, store)
+        )
         result.append({"id": row.id, "title": row.title, **summary})
     return result
 
@@ -138,8 +142,11 @@ def use_case(
             "revoked": e.revoked_at is not None,
             "revoke_reason": e.revoke_reason,
         }
-        for e in _evidence(db, production, cache)
-        if uc_id in e.scope
+        for e in (
+            cache.evidence_of(db, production, uc_id)
+            if cache is not None
+            else [e for e in queries.evidence(db, production) if uc_id in e.scope]
+        )
     ]
     reviews = [_review_json(r) for r in queries.reviews(db, production, uc_id)]
     related = {f"evidence:{e['id']}" for e in evidence} | {f"review:{r['id']}" for r in reviews}
