@@ -42,16 +42,19 @@ demo: install
 	cd $(DEMO)/register && $(REG) asset add UC-011 ../deliverables/vfx/NH107_flashback_deage_sh042_v5.jpg
 	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 --trust-anchors ../demo-root-ca.pem || true
 	cd $(DEMO)/register && $(REG) scan ../deliverables --jobs 1 --format json --no-record > ../scan.json || true
-	@echo "--- the locked cut: GenAI cue sheet and delivery report ---"
-	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 || true
-	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 -o ../cuesheet.xlsx --fail-on never
+	@echo "--- the locked cut: registered to the production, GenAI cue sheet and delivery report ---"
+	cd $(DEMO)/register && $(REG) cut add ep107-lock $(CUT) --rate 23.976 --media ../deliverables
+	cd $(DEMO)/register && $(REG) cuesheet --cut ep107-lock --jobs 1 || true
+	cd $(DEMO)/register && $(REG) cuesheet --cut ep107-lock --jobs 1 -o ../cuesheet.xlsx --fail-on never
 	cd $(DEMO)/register && $(REG) cuesheet $(CUT) --rate 23.976 --media ../deliverables --jobs 1 -o ../cuesheet.json --fail-on never
-	cd $(DEMO)/register && $(REG) report -o .. --edit $(CUT) --rate 23.976 --media ../deliverables --jobs 1 \
+	cd $(DEMO)/register && $(REG) report -o .. --cut ep107-lock --jobs 1 \
 	  $$(command -v chromium >/dev/null && echo --pdf)
 	@echo "--- the web app: an account, a token, one request (clearance serve --get) ---"
 	cd $(DEMO)/register && printf 'demo-password-123\n' | $(REG) user add studio-reviewer --name "Studio reviewer" --password-stdin
 	cd $(DEMO)/register && $(REG) user grant studio-reviewer neon-harbor-s1 reviewer
 	cd $(DEMO)/register && $(REG) serve --get /api/v1/productions --token "$$($(REG) user token studio-reviewer --name demo | tail -1)" > ../web-productions.json
+	cd $(DEMO)/register && $(REG) serve --get /api/v1/productions/neon-harbor-s1/cuts/ep107-lock/cuesheet --token "$$($(REG) user token studio-reviewer --name demo-cut | tail -1)" > ../web-cuesheet.json
+	cd $(DEMO)/register && $(REG) manifest export -o ../manifest-from-register.yaml
 	cd $(DEMO)/register && $(REG) audit verify && $(REG) export -o ../register-export.zip
 	@echo
 	@echo "Demo output is in $(DEMO)/:"
