@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from clearance import __version__
-from clearance.manifest.errors import ManifestError
+from clearance.cli.lazy import LazyGroup
+from clearance.manifest.errors import ManifestError, safe_text
+
+
+class _Guarded(LazyGroup):
+    """The root command group: a fault that escapes a command (a full disk, a database that
+    went away, input nested past the stack) ends with one clear line and exit code 2, never a
+    traceback. ``CLEARANCE_DEBUG=1`` lets the traceback through."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:  # every fault ends in a message, see above
+            # Usage errors and exits are the command line's own (exit 2 with usage, or a code).
+            if os.environ.get("CLEARANCE_DEBUG") or type(exc).__module__.startswith(
+                ("click", "typer")
+            ):
+                raise
+            _fault(exc)
+
 
 app = typer.Typer(
     name="clearance",
@@ -25,6 +47,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    cls=_Guarded,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 policy_app = typer.Typer(
@@ -77,6 +100,45 @@ def input_errors() -> Iterator[None]:
         sys.exit(EXIT_INPUT)
 
 
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+EXIT_FAULT = 70  # EX_SOFTWARE: a bug, reported in one line (CLEARANCE_DEBUG=1 shows where)
+
+
+def _fault(exc: Exception) -> NoReturn:
+    """One line for a fault no command turned into an input error, then the exit code."""
+    code = EXIT_INPUT
+    if isinstance(exc, RecursionError):
+        message = "the input is nested too deeply to process"
+    elif isinstance(exc, MemoryError):
+        message = "out of memory (the input is too large)"
+    elif isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        if exc.errno in _DISK_FULL:
+            why = "the disk is full or the file size limit was reached; nothing was written"
+            message = f"{where}{why} ({exc.strerror})"
+        else:
+            message = f"{where}{exc.strerror or exc}"
+    elif isinstance(exc, UnicodeError):
+        message = f"not valid UTF-8 text ({exc})"
+    elif type(exc).__module__.startswith("sqlalchemy"):
+        # Never the statement and its parameters: the driver's own first line says enough.
+        original = getattr(exc, "orig", None) or exc
+        first = str(original).strip().splitlines()[:1] or [type(original).__name__]
+        message = f"the register's database failed: {first[0]} (nothing was written)"
+    else:
+        code = EXIT_FAULT
+        message = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+    stderr.print(f"[bold red]error:[/] {shown(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def shown(text: str) -> str:
+    """``text`` for a Rich console: bytes that are not UTF-8 as ``\\xNN``, control characters
+    escaped (a file name cannot drive the terminal) and Rich markup taken literally."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return escape(safe_text(text))
+
+
 def _version(value: bool) -> None:
     if value:
         stdout.print(f"clearance {__version__}")
@@ -93,13 +155,5 @@ def _root(
     """Govern generative AI use in film and TV production."""
 
 
-# Register the commands (modules attach themselves to ``app`` / ``policy_app``).
-from clearance.cli import check as _check  # noqa: E402,F401
-from clearance.cli import cuts as _cuts  # noqa: E402,F401
-from clearance.cli import editorial as _editorial  # noqa: E402,F401
-from clearance.cli import intake as _intake  # noqa: E402,F401
-from clearance.cli import policy as _policy  # noqa: E402,F401
-from clearance.cli import register as _register  # noqa: E402,F401
-from clearance.cli import scan as _scan  # noqa: E402,F401
-from clearance.cli import users as _users  # noqa: E402,F401
-from clearance.cli import web as _web  # noqa: E402,F401
+# The command modules attach their commands to ``app`` and its groups when imported, which
+# the root group does on first use of a command (``clearance.cli.lazy``).

@@ -53,7 +53,10 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 
 def _engine_for(manifest: Manifest, policies: list[str] | None) -> Engine:
-    return Engine([resolve(name) for name in (policies or manifest.production.policies)])
+    try:
+        return Engine([resolve(name) for name in (policies or manifest.production.policies)])
+    except ValueError as exc:  # e.g. a classifier pack where a decision pack belongs
+        raise ManifestError([InputError("--policy", None, "", str(exc))]) from exc
 
 
 def _load(path: Path, policies: list[str] | None) -> Manifest:
@@ -102,6 +105,9 @@ def check(
     """
     with input_errors():
         manifest = _load(manifest_path, policies)
+        if not manifest.use_cases:
+            problem = "the manifest declares no use cases: nothing to check"
+            raise ManifestError([InputError(str(manifest_path), None, "use_cases", problem)])
         engine = _engine_for(manifest, policies)
     gate = _Gate(fail_on)
     from clearance.register.access import evidence_from_register  # SQLAlchemy: only when used

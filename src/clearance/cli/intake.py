@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
@@ -235,7 +236,12 @@ def _write(
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(new_text)
-            written = load_manifest(temp, known_policies=known)
+            try:
+                written = load_manifest(temp, known_policies=known)
+            except ManifestError as exc:  # errors name the manifest, not the temporary file
+                raise ManifestError(
+                    [dataclasses.replace(e, file=str(path)) for e in exc.errors]
+                ) from exc
             added = next((u for u in written.use_cases if u.id == use_case_id), None)
             if added is None or added != use_case:
                 message = "the appended use case reads back differently; file left unchanged"

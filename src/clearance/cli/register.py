@@ -26,6 +26,7 @@ from clearance.cli.app import (
     consent_app,
     input_errors,
     manifest_app,
+    shown,
     stderr,
     stdout,
 )
@@ -104,14 +105,21 @@ def _production(register: Register, given: str | None) -> str:
 
 
 def _day(value: str | None, option: str) -> dt.date:
+    """A day given as YYYY-MM-DD, nothing else (not 20250101, not a Unix time)."""
     if value is None:
         return dt.date.today()
     try:
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise ManifestError(
             [InputError(option, None, "", f"expected a date YYYY-MM-DD; got {value!r}")]
         ) from exc
+
+
+def _expiry(value: str | None) -> dt.date | None:
+    return None if value is None else _day(value, "--expires")
 
 
 @app.command()
@@ -125,18 +133,30 @@ def init(
     With CLEARANCE_DATABASE_URL set (e.g. postgresql+psycopg://user@host/db), creates or
     upgrades the schema in that database instead. Safe to run again.
     """
-    folder = workspace.create(directory)
-    ws = workspace.find(directory)
-    assert ws is not None
+    from sqlalchemy.exc import DBAPIError
+
     from clearance.register import db
 
-    engine = db.connect(ws.database_url)
-    try:
-        db.upgrade(engine)
-    finally:
-        engine.dispose()
+    with input_errors():
+        try:
+            workspace.create(directory)
+            ws = workspace.find(directory)
+            assert ws is not None
+            engine = db.connect(ws.database_url)
+            try:
+                if db.current_revision(engine) != db.SCHEMA_REVISION:
+                    db.upgrade(engine)
+            finally:
+                engine.dispose()
+        except (workspace.WorkspaceError, db.SchemaError) as exc:
+            raise ManifestError([InputError(str(directory), None, "", str(exc))]) from exc
+        except DBAPIError as exc:
+            problem = f"cannot create the register: {db.problem(exc)}"
+            raise ManifestError([InputError(str(directory), None, "", problem)]) from exc
+        except OSError as exc:
+            problem = f"cannot create the register: {exc.strerror or exc}"
+            raise ManifestError([InputError(str(directory), None, "", problem)]) from exc
     stdout.print(f"Register ready: {ws.label} (attachments in {ws.attachments})", highlight=False)
-    del folder
 
 
 @app.command("import")
@@ -161,7 +181,10 @@ def import_(
         manifest = load_manifest(
             manifest_path, known_policies=None if policies else builtin_ids("decision")
         )
-        engine = Engine([resolve(p) for p in policies or manifest.production.policies])
+        try:
+            engine = Engine([resolve(p) for p in policies or manifest.production.policies])
+        except ValueError as exc:  # e.g. a classifier pack where a decision pack belongs
+            raise ManifestError([InputError("--policy", None, "", str(exc))]) from exc
         stderr.print(
             f"Recording {len(manifest.use_cases)} use cases of {manifest.production.id}…",
             highlight=False,
@@ -240,7 +263,7 @@ def report_use(
     Example: clearance report-use UC-001 UC-002 --contact "J. Park (Netflix)" --reference MAIL-118
     """
     _record(actor, production, lambda prod: ReportUse(
-        production=prod, use_cases=use_cases, date=date or dt.date.today(), contact=contact,
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), contact=contact,
         channel=channel, reference=reference, attachment=attach,
     ), attach)  # fmt: skip
 
@@ -267,7 +290,7 @@ def approve(
       clearance approve UC-011 --approver "Netflix legal" --condition "VFX review" --attach a.pdf
     """
     _record(actor, production, lambda prod: Approval(
-        production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         approver=approver, conditions=condition or [], reference=reference, attachment=attach,
     ), attach)  # fmt: skip
 
@@ -300,7 +323,7 @@ def consent_add(
       clearance consent add ava-reyes UC-011 --replica likeness --use "de-ageing" --attach c.pdf
     """
     _record(actor, production, lambda prod: Consent(
-        production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         performer=performer, replica=[r.value for r in replica or []], uses=use or [],
         guild_notified=guild_notified, reference=reference, attachment=attach,
     ), attach)  # fmt: skip
@@ -325,7 +348,7 @@ def clear(
     Example: clearance clear legal-review UC-009 --by "Harbor Legal LLP" --reference HL-2291
     """
     _record(actor, production, lambda prod: Clearance(
-        production=prod, use_cases=use_cases, date=date or dt.date.today(), expires=expires,
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         kind=kind.value, by=by, notes=notes, reference=reference, attachment=attach,
     ), attach)  # fmt: skip
 
@@ -494,17 +517,37 @@ def diff(
     stdout.print(table)
 
 
+ExpectHeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--expect-head",
+        help="The audit head hash kept elsewhere (printed by `export`, `audit verify`): "
+        "refuse a trail that does not end there (truncated, or rewritten and re-chained).",
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(output_format: FormatOpt = Format.table) -> None:
+def audit_verify(
+    output_format: FormatOpt = Format.table, expect_head: ExpectHeadOpt = None
+) -> None:
     """Re-walk the hash chain and re-digest every row: exit 1 on any edit, insertion or
     deletion made outside the register, or a missing/altered attachment."""
-    from clearance.register import audit
+    from clearance.register import attachments, audit
 
     with _opened() as (register, _ws), register.read(snapshot=True) as conn:
         result = audit.verify(conn, register.store)
+    if expect_head is not None and expect_head.strip().lower() != result.head_hash:
+        result.problems.append(
+            f"the trail ends at head {result.head_hash}, not at the expected {expect_head}: "
+            "events were removed, or the chain was rewritten"
+        )
+    ok = not result.problems
+    leftovers = [str(p) for p in attachments.leftovers(register.store)]
     if output_format is Format.json:
-        payload = {"ok": result.ok, "events": result.events, "head": result.head_hash}
+        payload = {"ok": ok, "events": result.events, "head": result.head_hash}
         payload["problems"] = result.problems
+        payload["leftovers"] = leftovers
         sys.stdout.write(dumps(payload))
     elif result.problems:
         stdout.print(f"[bold red]Audit trail FAILED[/] ({result.events} events):")
@@ -515,7 +558,14 @@ def audit_verify(output_format: FormatOpt = Format.table) -> None:
             f"[green]Audit trail intact[/]: {result.events} events, head {result.head_hash}",
             highlight=False,
         )
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_OPEN)
+    if leftovers and output_format is not Format.json:
+        stdout.print(
+            f"[yellow]Note:[/] {len(leftovers)} temporary file(s) of interrupted attachment "
+            "copies in the store (not evidence; removed automatically after 6 hours): "
+            + ", ".join(shown(p) for p in leftovers[:5]),
+            highlight=False,
+        )
+    raise typer.Exit(EXIT_OK if ok else EXIT_OPEN)
 
 
 @audit_app.command("log")
@@ -528,13 +578,18 @@ def audit_log(
         str | None, typer.Option("--action", help="Action starts with this text.")
     ] = None,
     actor: Annotated[str | None, typer.Option("--actor")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=0, max=1_000_000_000)] = 50,
     output_format: FormatOpt = Format.table,
 ) -> None:
     """Show the history of the register, newest last, with filters."""
     from clearance.register import queries
 
     with _opened() as (register, _ws), register.read() as conn:
+        if production is not None:
+            with input_errors():
+                from clearance.register.access import choose_production
+
+                choose_production(queries.productions(conn), production)
         events = queries.audit_log(conn, production, subject, action, actor, limit)
     if output_format is Format.json:
         sys.stdout.write(dumps(events))
@@ -556,12 +611,17 @@ def export(
 
     with _opened() as (register, _ws), register.read(snapshot=True) as conn:
         try:
-            counts = transfer.export(conn, register.store, output)
+            counts, head = transfer.export(conn, register.store, output)
         except transfer.TransferError as exc:
-            stderr.print(f"[bold red]error:[/] {exc}")
+            stderr.print(f"[bold red]error:[/] {shown(str(exc))}", highlight=False)
             raise typer.Exit(EXIT_INPUT) from exc
     stdout.print(
-        f"Exported to {output}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
+        f"Exported to {shown(str(output))}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
+        highlight=False,
+    )
+    stdout.print(
+        f"Audit head: {head['hash']} (event {head['seq']}). Keep it apart from the export: "
+        "`clearance restore --expect-head HASH` refuses an export truncated or rewritten since.",
         highlight=False,
     )
 
@@ -569,17 +629,19 @@ def export(
 @app.command("restore")
 def restore(
     source: Annotated[Path, typer.Argument(help="An export (.zip or folder).")],
+    expect_head: ExpectHeadOpt = None,
 ) -> None:
     """Load an export into an empty register (after `clearance init`), then verify the audit
-    trail: an export whose rows do not match their trail is refused and nothing is kept."""
+    trail: an export whose rows do not match their trail is refused and nothing is kept.
+    With --expect-head, an export whose trail does not end at that hash is refused too."""
     from clearance.register import transfer
 
     with _opened() as (register, _ws):
         try:
             with register.write() as conn:
-                counts = transfer.restore(conn, register.store, source)
+                counts = transfer.restore(conn, register.store, source, expect_head)
         except transfer.TransferError as exc:
-            stderr.print(f"[bold red]error:[/] {exc}")
+            stderr.print(f"[bold red]error:[/] {shown(str(exc))}", highlight=False)
             raise typer.Exit(EXIT_INPUT) from exc
     stdout.print(
         f"Restored from {source}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),

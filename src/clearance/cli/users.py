@@ -17,7 +17,16 @@ app.add_typer(user_app, name="user")
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        raw = sys.stdin.buffer.readline(4096).rstrip(b"\r\n")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            from clearance.manifest.errors import InputError, ManifestError
+
+            problem = "the password on standard input is not valid UTF-8 text"
+            with input_errors():
+                raise ManifestError([InputError("--password-stdin", None, "", problem)]) from exc
+            raise  # not reached: input_errors() exits
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,11 +87,14 @@ def read_edit(
         known = ", ".join(sorted(ADAPTERS))
         raise ManifestError([InputError(shown, None, "", f"expected an edit ({known})")])
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise ManifestError([InputError(shown, None, "", exc.strerror or str(exc))]) from exc
-    if size > MAX_EDIT_BYTES:
-        message = f"edit is {size} bytes; the limit is {MAX_EDIT_BYTES}"
+    if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, /dev/zero: refused, never read
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ManifestError([InputError(shown, None, "", f"expected an edit file; this is {kind}")])
+    if info.st_size > MAX_EDIT_BYTES:
+        message = f"edit is {info.st_size} bytes; the limit is {MAX_EDIT_BYTES}"
         raise ManifestError([InputError(shown, None, "", message)])
     if adapter in ("cmx_3600", "fcp_xml", "fcpx_xml"):
         edit = _read_directly(path, adapter, rate, drop_frame, sequence)
@@ -195,7 +199,9 @@ def _read_edl(path: Path, text: str, rate: float | str | None, drop: bool | None
 
 
 def _text(path: Path) -> str:
-    raw = path.read_bytes()
+    from clearance.manifest.yamlsafe import read_bounded
+
+    raw = read_bounded(path, MAX_EDIT_BYTES, "edit")
     if b"\0" in raw[:65536]:
         raise ManifestError(
             [InputError(str(path), None, "", "expected a text edit, got binary data")]
@@ -220,6 +226,8 @@ def _check_xml(shown: str, text: str) -> Any:
 
 
 def _parse(shown: str, text: str, adapter: str, sequence: str | None) -> otio.schema.Timeline:
+    if adapter == "otio_json":
+        _check_nesting(shown, text)
     try:
         with _quiet():
             result = otio.adapters.read_from_string(text, adapter)
@@ -229,6 +237,23 @@ def _parse(shown: str, text: str, adapter: str, sequence: str | None) -> otio.sc
         message = f"{adapter} adapter: {_plain(str(exc))}"
         raise ManifestError([InputError(shown, number, "", message)]) from exc
     return _timeline(shown, result, sequence)
+
+
+#: OpenTimelineIO's JSON reader recurses natively: a document nested 100,000 deep overflows
+#: the C stack (a segfault), so the depth is counted before it reads.
+MAX_OTIO_DEPTH = 500
+
+
+def _check_nesting(shown: str, text: str) -> None:
+    depth = 0
+    deepest = 0
+    # Only brackets outside strings count: strings are blanked first (escapes included).
+    for bracket in re.findall(r"[\[\]{}]", re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_OTIO_DEPTH:
+            message = f"nested more than {MAX_OTIO_DEPTH} levels deep: refused"
+            raise ManifestError([InputError(shown, None, "", message)])
 
 
 def _read_aaf(path: Path, sequence: str | None) -> otio.schema.Timeline:

@@ -80,7 +80,7 @@ def _describe(error: ErrorDetails) -> str:
     if kind == "string_pattern_mismatch":
         pattern = str((error.get("ctx") or {}).get("pattern", ""))
         return f"expected {_PATTERN_HINTS.get(pattern, 'text matching ' + pattern)}; got {got!r}"
-    message = error["msg"].replace("Input should be", "expected")
+    message = error["msg"].replace("Input should be", "expected").removeprefix("Value error, ")
     return f"{message}; got {_short(got)}"
 
 

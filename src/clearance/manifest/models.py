@@ -25,6 +25,13 @@ def _tri_state(value: Any) -> Any:
     return value
 
 
+def _whole_number(value: Any) -> Any:
+    """``version: 1`` only: not ``true``, not ``1.0`` (which Python would equate with 1)."""
+    if type(value) is not int:
+        raise ValueError("expected the whole number 1")
+    return value
+
+
 TriState = Annotated[Literal["yes", "no", "unsure"], BeforeValidator(_tri_state)]
 Slug = Annotated[str, Field(pattern=SLUG, max_length=100)]
 
@@ -119,7 +126,7 @@ class UseCase(_Strict):
 class Manifest(_Strict):
     """A whole production manifest (spec: manifest-v1)."""
 
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_whole_number)]
     production: Production
     tools: list[Tool] = Field(default_factory=list)
     talent: list[Performer] = Field(default_factory=list)

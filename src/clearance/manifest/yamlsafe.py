@@ -10,7 +10,9 @@ a validation error's location can be turned into a line number.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -22,6 +24,9 @@ from clearance.manifest.errors import InputError, ManifestError
 from clearance.perf import gc_paused
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+#: Deeper nesting than any real input needs: refused before recursive code (validation,
+#: hashing, reports) could run out of stack on it.
+MAX_DEPTH = 100
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -74,6 +79,7 @@ class Document:
         self.data = data
         self._text = text
         self._root: yaml.Node | None = None
+        self._index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
         # Control characters can only come from raw bytes or from escapes: when the text has
         # neither, the (costly) walk over every value that looks for them is skipped.
         self.may_hold_control_characters = (
@@ -98,9 +104,21 @@ class Document:
         if self._root is None and self._text is not None:
             try:
                 self._root = yaml.compose(self._text, Loader=_WordsLoader)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, RecursionError):
                 self._text = None
         return self._root
+
+    def _keys(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A mapping node's keys, indexed once (a file with 50,000 unknown keys must not
+        cost 50,000 scans of 50,000 keys)."""
+        index = self._index.get(id(node))
+        if index is None:
+            index = {}
+            for key, value in node.value:
+                if isinstance(key.value, str):
+                    index.setdefault(key.value, (key, value))
+            self._index[id(node)] = index
+        return index
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """1-based line of the deepest node that exists along ``loc``."""
@@ -110,13 +128,11 @@ class Document:
         line: int = node.start_mark.line + 1
         for part in loc:
             if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    if key.value == part or (isinstance(part, int) and key.value == str(part)):
-                        line = key.start_mark.line + 1
-                        node = value
-                        break
-                else:
+                found = self._keys(node).get(str(part))
+                if found is None:
                     return line
+                line = found[0].start_mark.line + 1
+                node = found[1]
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 if part >= len(node.value):
                     return line
@@ -127,22 +143,44 @@ class Document:
         return line
 
 
+def read_bounded(path: Path, limit: int | None = None, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a ``ManifestError`` naming
+    it. The bound is on the bytes actually read (a file that grows, or a symlink to
+    ``/dev/zero``, cannot get past ``stat``), and a FIFO, device or folder is refused without
+    blocking on it."""
+    name = str(path)
+    limit = MAX_INPUT_BYTES if limit is None else limit
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ManifestError([InputError(name, None, "", f"cannot read: {exc.strerror}")]) from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise ManifestError([InputError(name, None, "", f"expected a {what}; this is {kind}")])
+        if info.st_size > limit:
+            message = f"{what} is {info.st_size} bytes; the limit is {limit}"
+            raise ManifestError([InputError(name, None, "", message)])
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, min(1 << 22, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                message = f"{what} is over {limit} bytes (the limit)"
+                raise ManifestError([InputError(name, None, "", message)])
+    except OSError as exc:
+        raise ManifestError([InputError(name, None, "", f"cannot read: {exc.strerror}")]) from exc
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def read_text(path: Path) -> str:
     """Read a bounded UTF-8 text file or raise a ``ManifestError`` naming it."""
     name = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise ManifestError(
-                [
-                    InputError(
-                        name, None, "", f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}"
-                    )
-                ]
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ManifestError([InputError(name, None, "", f"cannot read: {exc.strerror}")]) from exc
+    raw = read_bounded(path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -191,6 +229,10 @@ def _load_json(name: str, text: str) -> Document:
             data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise ManifestError([InputError(name, exc.lineno, "", f"invalid JSON: {exc.msg}")]) from exc
+    except RecursionError as exc:
+        raise ManifestError(
+            [InputError(name, None, "", "invalid JSON: nested too deeply")]
+        ) from exc
     except ValueError as exc:
         raise ManifestError([InputError(name, None, "", f"invalid JSON: {exc}")]) from exc
     # JSON is a subset of YAML's flow style, so the YAML composer can find lines on error.
@@ -233,6 +275,9 @@ class _EventBuilder:
                     value: Any = self._scalar(event)
                 elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                     self._check_tag(event)
+                    if len(stack) >= MAX_DEPTH:
+                        message = f"nested more than {MAX_DEPTH} levels deep"
+                        raise ManifestError([InputError(self.name, _line(event), "", message)])
                     stack.append([{} if kind is yaml.MappingStartEvent else [], _EMPTY, None])
                     continue
                 elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
@@ -280,6 +325,9 @@ class _EventBuilder:
             return _WORDS[value]
         if value[:1] in _NUMBER_START:
             if _INT_RX.match(value):
+                if len(value) > 100:
+                    self._error(event, f"a number of {len(value)} digits; quote it if it is text")
+                    return value
                 return int(value)
             if _FLOAT_RX.match(value):
                 return float(value)

@@ -2,17 +2,30 @@
 
 Files are never inlined in the database; the database records the digest, size and original
 name, and ``check_file`` detects a missing or altered file.
+
+A file enters the store in one pass that copies and hashes it into ``.partial-*`` at the
+store's root, then is renamed to its digest: a crash or a full disk leaves at most that
+temporary file, which ``leftovers`` reports (``audit verify``) and ``sweep`` removes once it
+is old enough that no writer can still be filling it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
+import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 1 << 20
+TEMP_PREFIX = ".partial-"
+#: A temporary file this old belongs to no live writer (copies run at disk speed).
+STALE_SECONDS = 6 * 3600
+
+
+class TooLarge(Exception):
+    """A stream gave more bytes than the caller allowed."""
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
@@ -31,18 +44,75 @@ def location(store: Path, sha256: str) -> Path:
 
 def put(store: Path, source: Path) -> tuple[str, int]:
     """Copy ``source`` into the store (atomically; a no-op if already there intact, and a
-    repair if the stored copy was damaged)."""
-    sha256, size = sha256_of(source)
-    target = location(store, sha256)
-    if not target.exists() or check_file(store, sha256) is not None:  # absent, or damaged
+    repair if the stored copy was damaged). Run it before taking the register's write lock:
+    a large file is copied and hashed while other writers go on."""
+    with source.open("rb") as handle:
+        return put_stream(store, handle)
+
+
+def put_stream(store: Path, stream: BinaryIO, limit: int | None = None) -> tuple[str, int]:
+    """``put`` for an open stream; ``TooLarge`` (nothing stored) past ``limit`` bytes."""
+    store.mkdir(parents=True, exist_ok=True)
+    sweep(store)
+    h = hashlib.sha256()
+    size = 0
+    fd, name = _temporary(store)
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise TooLarge(f"more than {limit} bytes")
+                h.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sha256 = h.hexdigest()
+        target = location(store, sha256)
+        if target.is_file() and check_file(store, sha256) is None:
+            return sha256, size  # already stored intact
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-            with source.open("rb") as handle:
-                shutil.copyfileobj(handle, tmp, CHUNK)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        Path(tmp.name).replace(target)
-    return sha256, size
+        temporary.replace(target)
+        return sha256, size
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _temporary(store: Path) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=store)
+
+
+def discard(store: Path, shas: Iterable[str]) -> None:
+    """Remove stored files (those a refused restore had added)."""
+    for sha in shas:
+        location(store, sha).unlink(missing_ok=True)
+
+
+def leftovers(store: Path, older_versions: bool = True) -> list[Path]:
+    """Temporary files of interrupted copies (a crash, a full disk) still in the store."""
+    if not store.is_dir():
+        return []
+    found = [p for p in store.glob(f"{TEMP_PREFIX}*") if p.is_file()]
+    if older_versions:  # they left ``tmp*`` files beside the stored ones
+        found += [p for p in store.glob("??/tmp*") if p.is_file()]
+    return sorted(found)
+
+
+def sweep(store: Path, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove ``leftovers`` not touched for ``older_than`` seconds; returns those removed."""
+    removed = []
+    now = time.time()
+    for path in leftovers(store, older_versions=False):
+        try:
+            if now - path.stat().st_mtime >= older_than:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 def check_file(store: Path, sha256: str) -> str | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,7 +28,21 @@ class SchemaError(Exception):
 
 
 def connect(url: str) -> Engine:
-    """An engine for ``url`` with the settings the register relies on."""
+    """An engine for ``url`` with the settings the register relies on (``SchemaError`` for a
+    URL that names no database SQLAlchemy can open)."""
+    try:
+        return _connect(url)
+    except (ArgumentError, ImportError) as exc:
+        raise SchemaError(f"cannot use the database URL {_redacted(url)!r}: {exc}") from exc
+
+
+def _redacted(url: str) -> str:
+    from clearance.register.workspace import redact
+
+    return redact(url)
+
+
+def _connect(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_settings)
@@ -77,11 +91,28 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision, ``None`` for a database without one (a new, empty database);
+    ``SchemaError`` when the database cannot be opened or read at all (corrupt, truncated or
+    unreadable file, a server that does not answer)."""
     try:
         with engine.connect() as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:
-        return None
+    except DBAPIError as exc:
+        if _no_such_table(exc):
+            return None
+        raise SchemaError(f"cannot open the register's database: {problem(exc)}") from exc
+
+
+def problem(exc: DBAPIError) -> str:
+    """The driver's first line for ``exc`` (never the statement or its parameters)."""
+    lines = str(exc.orig).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__
+
+
+def _no_such_table(exc: DBAPIError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined_table
+        return True
+    return str(exc.orig).startswith("no such table")
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
@@ -105,13 +136,19 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     """A transaction for migrations. On SQLite, altering a table means copying it, which the
     foreign keys of the tables that refer to it would refuse: they are switched off for the
     migration (outside the transaction, as SQLite requires) and checked before commit."""
-    with engine.connect() as connection:
+    with engine.connect() as plain:
+        # Two `clearance init` at once must not both create the schema: SQLite takes its write
+        # lock up front (BEGIN IMMEDIATE; the other waits), PostgreSQL a transaction-level
+        # advisory lock; the second then finds the schema current and does nothing.
+        connection = plain.execution_options(**{WRITE: True})
         sqlite = connection.dialect.name == "sqlite"
         raw: Any = connection.connection.driver_connection  # pysqlite, autocommit: no BEGIN
         if sqlite:
             raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                if not sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(7261500611)"))
                 yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -3,19 +3,22 @@ into an empty database, reproducing every row — so the restored audit trail ve
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from clearance.register import attachments, audit, schema
-from clearance.register.db import SCHEMA_REVISION
+from clearance.register.db import SCHEMA_REVISION, problem
 
 FORMAT = "clearance-register-export"
 # Parents before children, so foreign keys hold while restoring.
@@ -42,31 +45,86 @@ class TransferError(Exception):
     pass
 
 
-def export(db: Connection, store: Path, target: Path) -> dict[str, int]:
-    """Write ``target`` (a ``.zip`` or a folder); returns row counts per table."""
+#: Bounds on what a restore reads: register.json (parsed in memory), and any one member of an
+#: export zip expanding this many times its compressed size (a "zip bomb").
+MAX_JSON_BYTES = 1 << 30
+MAX_RATIO = 200
+MAX_DEPTH = 32  # register.json is tables of flat rows: nothing nests deeper
+
+
+def is_zip(target: Path) -> bool:
+    return target.suffix.lower() == ".zip"
+
+
+def export(db: Connection, store: Path, target: Path) -> tuple[dict[str, int], dict[str, Any]]:
+    """Write ``target`` (a ``.zip`` or a folder); returns row counts per table and the audit
+    head (``seq``, ``hash``) the export ends at.
+
+    The export is built under a temporary name beside ``target`` and renamed over it only
+    when complete: an interrupted export (a full disk, ``kill -9``) leaves the previous one
+    as it was."""
+    _check_target(target)
     counts: dict[str, int] = {}
     shas = [r.sha256 for r in db.execute(select(schema.attachments.c.sha256))]
     for sha in shas:
         problem = attachments.check_file(store, sha)
         if problem:
             raise TransferError(f"attachment {sha}: {problem}; fix the store before exporting")
-    if target.suffix == ".zip":
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            with archive.open("register.json", "w") as raw:
-                _write_json(db, raw, counts)
+    temporary = target.with_name(f".{target.name}.part-{os.getpid()}")
+    try:
+        if is_zip(target):
+            with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+                with archive.open("register.json", "w", force_zip64=True) as raw:
+                    head = _write_json(db, raw, counts)
+                for sha in shas:
+                    archive.write(attachments.location(store, sha), f"attachments/{sha}")
+            with temporary.open("rb") as done:
+                os.fsync(done.fileno())
+            temporary.replace(target)
+        else:
+            temporary.mkdir()
+            with (temporary / "register.json").open("wb") as raw:
+                head = _write_json(db, raw, counts)
+                raw.flush()
+                os.fsync(raw.fileno())
             for sha in shas:
-                archive.write(attachments.location(store, sha), f"attachments/{sha}")
-    else:
-        target.mkdir(parents=True, exist_ok=True)
-        with (target / "register.json").open("wb") as raw:
-            _write_json(db, raw, counts)
-        for sha in shas:
-            (target / "attachments").mkdir(exist_ok=True)
-            shutil.copyfile(attachments.location(store, sha), target / "attachments" / sha)
-    return counts
+                (temporary / "attachments").mkdir(exist_ok=True)
+                shutil.copyfile(attachments.location(store, sha), temporary / "attachments" / sha)
+            if target.exists():  # an empty folder (checked above): replaced by the export
+                target.rmdir()
+            temporary.rename(target)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise TransferError(
+            f"{target}: cannot write the export: {why}; nothing was changed"
+        ) from exc
+    finally:
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
+    return counts, head
 
 
-def _write_json(db: Connection, raw: IO[bytes], counts: dict[str, int]) -> None:
+def _check_target(target: Path) -> None:
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise TransferError(f"{target}: no such folder: {folder}")
+    if is_zip(target):
+        if target.exists() and not target.is_file():
+            raise TransferError(f"{target}: exists and is not a file")
+        if target.is_file() and not zipfile.is_zipfile(target):
+            raise TransferError(
+                f"{target}: exists and is not an export (a zip); refusing to overwrite it"
+            )
+    elif target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise TransferError(
+            f"{target}: exists and is not an empty folder; give a new folder, or a .zip "
+            "(which replaces an earlier export)"
+        )
+
+
+def _write_json(db: Connection, raw: IO[bytes], counts: dict[str, int]) -> dict[str, Any]:
     head = db.execute(select(schema.audit_head)).one()
     header = {"format": FORMAT, "version": 1, "schema": SCHEMA_REVISION}
     header["audit_head"] = {"seq": head.seq, "hash": head.hash}
@@ -81,51 +139,75 @@ def _write_json(db: Connection, raw: IO[bytes], counts: dict[str, int]) -> None:
         raw.write(b"]")
         counts[table.name] = count
     raw.write(b"}}\n")
+    return {"seq": head.seq, "hash": head.hash}
 
 
-def restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
+def restore(
+    db: Connection, store: Path, source: Path, expect_head: str | None = None
+) -> dict[str, int]:
     """Load an export into this (empty) register, in the caller's transaction, and verify the
-    result; any problem raises ``TransferError`` (the caller's transaction then rolls back)."""
+    result; any problem raises ``TransferError`` (the caller's transaction then rolls back,
+    and no attachment is left in the store)."""
+    added: list[str] = []
     try:
-        counts = _restore(db, store, source)
-    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise TransferError(f"{source}: not a readable clearance export ({exc})") from exc
+        counts = _restore(db, store, source, expect_head, added)
+    except TransferError:
+        attachments.discard(store, added)
+        raise
+    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        attachments.discard(store, added)
+        raise TransferError(f"{source}: not a readable clearance export ({exc})"[:500]) from exc
+    except RecursionError as exc:
+        attachments.discard(store, added)
+        raise TransferError(
+            f"{source}: not a readable clearance export (nested too deeply)"
+        ) from exc
     except DBAPIError as exc:
-        raise TransferError(f"{source}: rows do not fit the register: {exc.orig}") from exc
-    result = audit.verify(db, store)
-    if not result.ok:
-        problems = "; ".join(result.problems[:5])
-        raise TransferError(f"{source}: the restored trail does not verify: {problems}")
+        attachments.discard(store, added)
+        raise TransferError(f"{source}: rows do not fit the register: {problem(exc)}") from exc
+    except OSError as exc:
+        attachments.discard(store, added)
+        raise TransferError(f"{source}: {exc.strerror or exc}; nothing was restored") from exc
+    except BaseException:
+        attachments.discard(store, added)
+        raise
     return counts
 
 
-def _restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
+def _restore(
+    db: Connection, store: Path, source: Path, expect_head: str | None, added: list[str]
+) -> dict[str, int]:
     if (
         db.execute(select(func.count()).select_from(schema.productions)).scalar_one()
         or db.execute(select(schema.audit_head.c.seq)).scalar_one()
     ):
         raise TransferError("the target register is not empty; restore only into a new one")
-    with _open(source) as (data, files):
-        if data.get("format") != FORMAT:
+    with _Export(source) as export:
+        data = export.data
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise TransferError(f"{source}: not a clearance register export")
         if data.get("schema") != SCHEMA_REVISION:
             raise TransferError(
                 f"{source}: exported at schema {data.get('schema')}, "
                 f"this version is {SCHEMA_REVISION}"
             )
+        head = data["audit_head"]
+        if expect_head is not None and str(head.get("hash")) != expect_head.strip().lower():
+            raise TransferError(
+                f"{source}: the export's trail ends at head {head.get('hash')}, not at the "
+                f"expected {expect_head}: it was truncated or rewritten; nothing was restored"
+            )
         counts = {}
         for table in TABLES:
             rows = data["tables"].get(table.name, [])
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise TransferError(f"{source}: table {table.name}: expected a list of rows")
             if rows:
                 db.execute(insert(table), rows)
             counts[table.name] = len(rows)
-        for sha in (r["sha256"] for r in data["tables"].get("attachments", [])):
-            if sha not in files:
-                raise TransferError(f"{source}: attachment {sha} is missing from the export")
-            stored, _ = attachments.put(store, files[sha])
-            if stored != sha:
-                raise TransferError(f"{source}: attachment {sha} does not match its digest")
-        head = data["audit_head"]
+        wanted = {r["sha256"]: int(r["size"]) for r in data["tables"].get("attachments", [])}
+        for sha, size in wanted.items():
+            export.check_attachment(sha, size)  # digest and size, before anything is stored
         db.execute(update(schema.audit_head).values(seq=head["seq"], hash=head["hash"]))
         if db.dialect.name == "postgresql":
             for table in (schema.use_cases, schema.revisions, schema.decisions):
@@ -135,43 +217,129 @@ def _restore(db: Connection, store: Path, source: Path) -> dict[str, int]:
                         f"COALESCE((SELECT MAX(pk) FROM {table.name}), 0) + 1, false)"
                     )
                 )
+        result = audit.verify(db, None)
+        if not result.ok:
+            problems = "; ".join(result.problems[:5])
+            raise TransferError(f"{source}: the restored trail does not verify: {problems}")
+        # Only now, with everything checked, do the files enter the store.
+        for sha, size in wanted.items():
+            if attachments.check_file(store, sha) is None:
+                continue
+            added.append(sha)
+            stored, _ = export.store_attachment(store, sha, size)
+            if stored != sha:
+                raise TransferError(f"{source}: attachment {sha} does not match its digest")
         return counts
 
 
-class _open:
-    """Read an export from a zip or a folder: ``(data, {sha: path of the attachment})``."""
+class _Export:
+    """An export read from a zip (member by member, never unpacked to disk) or a folder,
+    every read bounded: register.json to ``MAX_JSON_BYTES``, an attachment to the size its
+    row records, any zip member to ``MAX_RATIO`` times its compressed size."""
 
     def __init__(self, source: Path) -> None:
         self.source = source
-        self.tmp: Path | None = None
+        self.archive: zipfile.ZipFile | None = None
+        self.data: Any = None
 
-    def __enter__(self) -> tuple[dict[str, Any], dict[str, Path]]:
-        folder = self.source
-        if self.source.suffix == ".zip":
-            import tempfile
-
-            self.tmp = Path(tempfile.mkdtemp(prefix="clearance-restore-"))
-            with zipfile.ZipFile(self.source) as archive:
-                for name in archive.namelist():
-                    if name == "register.json" or (
-                        name.startswith("attachments/")
-                        and "/" not in name[12:]
-                        and ".." not in name
-                    ):
-                        archive.extract(name, self.tmp)
-            folder = self.tmp
+    def __enter__(self) -> _Export:
+        if not self.source.exists():
+            raise TransferError(f"{self.source}: no such file or folder")
+        if is_zip(self.source) or self.source.is_file():
+            self.archive = zipfile.ZipFile(self.source)
+            members = {i.filename: i for i in self.archive.infolist()}
+            for info in members.values():
+                if info.file_size > MAX_RATIO * max(info.compress_size, 1 << 16):
+                    raise TransferError(
+                        f"{self.source}: {info.filename} would expand {info.file_size} bytes "
+                        f"from {info.compress_size}: refused (a zip bomb?)"
+                    )
+            found = members.get("register.json")
+            if found is None:
+                raise TransferError(f"{self.source}: no register.json in the export")
+            with self.archive.open(found) as raw:
+                text = _bounded(raw, MAX_JSON_BYTES, f"{self.source}: register.json")
+        else:
+            path = self.source / "register.json"
+            if not path.is_file():
+                raise TransferError(f"{self.source}: no register.json in the export")
+            with path.open("rb") as raw:
+                text = _bounded(raw, MAX_JSON_BYTES, f"{path}")
         try:
-            data = json.loads((folder / "register.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise TransferError(f"{self.source}: cannot read register.json: {exc}") from exc
-        files = {p.name: p for p in _files(folder / "attachments")}
-        return data, files
+            self.data = json.loads(text)
+        except ValueError as exc:
+            raise TransferError(f"{self.source}: cannot read register.json: {exc}"[:500]) from exc
+        except RecursionError as exc:
+            raise TransferError(f"{self.source}: register.json is nested too deeply") from exc
+        if _depth(self.data) > MAX_DEPTH:
+            raise TransferError(f"{self.source}: register.json is nested too deeply")
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.archive is not None:
+            self.archive.close()
+
+    def _open(self, sha: str) -> BinaryIO:
+        if not _SHA.fullmatch(sha):
+            raise TransferError(f"{self.source}: {sha!r} is not an attachment digest"[:200])
+        try:
+            if self.archive is not None:
+                return self.archive.open(f"attachments/{sha}")  # type: ignore[return-value]
+            path = self.source / "attachments" / sha
+            if not path.is_file():
+                raise KeyError(sha)
+            return path.open("rb")
+        except KeyError as exc:
+            raise TransferError(
+                f"{self.source}: attachment {sha} is missing from the export"
+            ) from exc
+
+    def check_attachment(self, sha: str, size: int) -> None:
+        digest = hashlib.sha256()
+        with self._open(sha) as raw:
+            read = 0
+            while chunk := raw.read(attachments.CHUNK):
+                read += len(chunk)
+                if read > size:
+                    break
+                digest.update(chunk)
+        if read != size or digest.hexdigest() != sha:
+            raise TransferError(f"{self.source}: attachment {sha} does not match its digest")
+
+    def store_attachment(self, store: Path, sha: str, size: int) -> tuple[str, int]:
+        with self._open(sha) as raw:
+            try:
+                return attachments.put_stream(store, raw, limit=size)
+            except attachments.TooLarge as exc:
+                raise TransferError(
+                    f"{self.source}: attachment {sha} is larger than recorded"
+                ) from exc
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    if folder.is_dir():
-        yield from (p for p in folder.iterdir() if p.is_file())
+_SHA = re.compile(r"[0-9a-f]{64}")
+
+
+def _bounded(raw: IO[bytes], limit: int, name: str) -> bytes:
+    data = raw.read(limit + 1)
+    if len(data) > limit:
+        raise TransferError(f"{name}: larger than {limit} bytes: refused")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, iteratively (a deep value must not exhaust the stack here either)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            items: Iterator[Any] = iter(item.values())
+        elif isinstance(item, list):
+            items = iter(item)
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in items if isinstance(child, dict | list))
+    return deepest

@@ -64,7 +64,12 @@ def find(start: Path | None = None) -> Workspace | None:
 def create(directory: Path) -> Path:
     """Create ``directory/.clearance/`` (idempotent) and return it."""
     folder = directory / FOLDER
-    (folder / "attachments").mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise WorkspaceError(f"{directory}: not a folder (init makes DIR/{FOLDER}/ in a folder)")
+    try:
+        (folder / "attachments").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"{folder}: cannot create: {exc.strerror}") from exc
     config = folder / "config.toml"
     if not config.exists():
         config.write_text(
@@ -94,10 +99,19 @@ def _config(folder: Path | None) -> dict[str, str]:
     if folder is None or not (folder / "config.toml").is_file():
         return {}
     try:
-        data = tomllib.loads((folder / "config.toml").read_text())
+        data = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{folder / 'config.toml'}: {exc}") from exc
+        raise WorkspaceError(f"{folder / 'config.toml'}: invalid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"{folder / 'config.toml'}: not valid UTF-8 text") from exc
+    except OSError as exc:
+        raise WorkspaceError(f"{folder / 'config.toml'}: cannot read: {exc.strerror}") from exc
     return {k: str(v) for k, v in data.items()}
+
+
+def redact(url: str) -> str:
+    """``url`` with its password hidden."""
+    return _redact(url)
 
 
 def _redact(url: str) -> str:
