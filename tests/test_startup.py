@@ -1,29 +1,70 @@
 """Light commands stay light: ``clearance --help`` and ``check`` of a small manifest (no
-register) must not import the heavy modules only other commands use — SQLAlchemy (≈ 0.3 s),
-openpyxl, Jinja, prompt_toolkit (CEL's REPL), OpenTimelineIO. ``bench/bench_startup.py``
-measures the CPU time."""
+register) import neither the other commands' modules (``clearance check`` imports the
+``check`` module only: ``clearance.cli.lazy``) nor the heavy libraries only other commands use —
+SQLAlchemy (≈ 0.3 s), the web stack, openpyxl, Jinja, prompt_toolkit (CEL's REPL),
+OpenTimelineIO, the provenance extractors with c2pa and PIL; ``--help`` imports no pydantic,
+YAML or CEL either (``check`` needs them to read the manifest and the packs).
+``bench/bench_startup.py`` measures the CPU time."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support import MINIMAL
 
-HEAVY = ("sqlalchemy", "openpyxl", "jinja2", "prompt_toolkit", "opentimelineio")
+#: Imported by neither ``--help`` nor ``check`` (a module or any of its submodules).
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "openpyxl",
+    "jinja2",
+    "prompt_toolkit",
+    "opentimelineio",
+    "c2pa",
+    "PIL",
+    "clearance.provenance.extractors",
+    "clearance.provenance.scan",
+    "clearance.provenance.inspect",
+    "clearance.register.store",
+    "clearance.register.evidence",
+    "clearance.editorial",
+    "clearance.web",
+)
+#: Not imported by ``--help`` (``check`` reads the manifest and the packs with them).
+HEAVY_FOR_HELP = (
+    "pydantic",
+    "yaml",
+    "cel",
+    "clearance.manifest.models",
+    "clearance.policy.engine",
+    "clearance.policy.pack",
+    "clearance.reports",
+)
+#: The command modules ``clearance check`` does not need.
+OTHER_COMMANDS = tuple(
+    f"clearance.cli.{m}"
+    for m in ("cuts", "editorial", "intake", "policy", "register", "scan", "users", "web")
+)
 
 
-def _imported(args: list[str], cwd: Path) -> set[str]:
+def _imported(args: list[str], cwd: Path, watched: tuple[str, ...]) -> set[str]:
     probe = (
         "import sys\n"
         f"sys.argv = ['clearance', *{args!r}]\n"
         "from clearance.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"watched = {watched!r}\n"
+        "print('HEAVY=' + ','.join(w for w in watched if w in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "CLEARANCE_DATABASE_URL"}
     env["COLUMNS"] = "100"
@@ -34,10 +75,85 @@ def _imported(args: list[str], cwd: Path) -> set[str]:
     return {m for m in line[len("HEAVY=") :].split(",") if m}
 
 
-@pytest.mark.parametrize("args", [["--help"], ["check", "manifest.yaml"]], ids=["help", "check"])
-def test_light_commands_import_no_heavy_module(args: list[str], tmp_path: Path) -> None:
+def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
+    assert _imported(["--help"], tmp_path, HEAVY + HEAVY_FOR_HELP) == set()
+
+
+def test_check_imports_no_heavy_module_and_no_other_command(tmp_path: Path) -> None:
     (tmp_path / "manifest.yaml").write_text(MINIMAL)
-    assert _imported(args, tmp_path) == set()
+    assert _imported(["check", "manifest.yaml"], tmp_path, HEAVY + OTHER_COMMANDS) == set()
+
+
+def test_lazy_commands_match_their_modules() -> None:
+    """``COMMANDS`` names each top-level command's module: importing that module alone gives
+    the command (a group: all its subcommands) exactly as the full import does, the full
+    import lists them in ``COMMANDS``'s order, and so does a group that loaded some first."""
+    probe = """
+import json, subprocess, sys
+import typer.main
+from clearance.cli.app import app
+from clearance.cli.lazy import MODULES
+
+def shape():
+    group = typer.main.get_group(app)
+    built = dict(group.commands._built)
+    return {n: sorted(getattr(c, "commands", {}) or ["-"]) for n, c in built.items()}
+
+if len(sys.argv) > 1:
+    for module in sys.argv[1:]:
+        __import__("clearance.cli." + module)
+    order = [typer.main.get_command_name(c.name or c.callback.__name__)
+             for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    print(json.dumps([shape(), order]))
+else:
+    group = typer.main.get_command(app)
+    ctx = typer.Context(group)
+    group.get_command(ctx, "scan")
+    group.get_command(ctx, "policy")
+    print(json.dumps(group.list_commands(ctx)))
+"""
+    from clearance.cli.lazy import COMMANDS, MODULES
+
+    def run(*modules: str) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *modules], capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout)
+
+    full, order = run(*MODULES)
+    assert order == list(COMMANDS), "COMMANDS is not in the order a full import registers"
+    assert sorted(set(COMMANDS.values())) == sorted(MODULES)
+    for module in MODULES:
+        alone, _ = run(module)
+        for name, owner in COMMANDS.items():
+            if owner == module:
+                assert alone.get(name) == full[name], f"{name}: not all in clearance.cli.{owner}"
+    assert run() == list(COMMANDS)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["chek"]])
+def test_lazy_loading_changes_no_output(args: list[str]) -> None:
+    """Help and a mistyped command's suggestions read the same as with every module loaded."""
+    probe = (
+        "import sys\n"
+        "import clearance.cli.lazy as lazy\n"
+        "if sys.argv[1] == 'all':\n"
+        "    for m in lazy.MODULES:\n"
+        "        __import__('clearance.cli.' + m)\n"
+        "sys.argv = ['clearance', *sys.argv[2:]]\n"
+        "from clearance.cli import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CLEARANCE_DATABASE_URL"}
+    env["COLUMNS"] = "100"
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", probe, how, *args], env=env, capture_output=True, text=True
+        )
+        for how in ("lazy", "all")
+    ]
+    lazy, eager = ((o.returncode, o.stdout, o.stderr) for o in outputs)
+    assert lazy == eager and (lazy[1] or lazy[2])
 
 
 def test_piped_output_is_never_hard_wrapped() -> None:

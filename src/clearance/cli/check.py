@@ -8,21 +8,19 @@ import sys
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clearance.cli.app import EXIT_INPUT, EXIT_OK, EXIT_OPEN, app, input_errors, stderr, stdout
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.manifest.loader import load_manifest
-from clearance.manifest.models import Manifest
 from clearance.perf import gc_paused
-from clearance.policy import CheckResult, Engine, builtin_ids, resolve
-from clearance.policy.decision import Decision, dumps, write_json
-from clearance.policy.facts import FactBuilder
 from clearance.policy.vocabulary import OUTCOME_RANK
-from clearance.reports.check import render_table, to_markdown
-from clearance.reports.explain import render_explanation
+
+if TYPE_CHECKING:  # pydantic models, the engine and Rich tables: imported where a command runs
+    from clearance.manifest.models import Manifest
+    from clearance.policy.decision import Decision
+    from clearance.policy.engine import Engine
 
 
 class Format(StrEnum):
@@ -53,6 +51,9 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 
 def _engine_for(manifest: Manifest, policies: list[str] | None) -> Engine:
+    from clearance.policy.engine import Engine
+    from clearance.policy.registry import resolve
+
     try:
         return Engine([resolve(name) for name in (policies or manifest.production.policies)])
     except ValueError as exc:  # e.g. a classifier pack where a decision pack belongs
@@ -60,6 +61,9 @@ def _engine_for(manifest: Manifest, policies: list[str] | None) -> Engine:
 
 
 def _load(path: Path, policies: list[str] | None) -> Manifest:
+    from clearance.manifest.loader import load_manifest
+    from clearance.policy.registry import builtin_ids
+
     return load_manifest(path, known_policies=None if policies else builtin_ids("decision"))
 
 
@@ -103,6 +107,9 @@ def check(
     Exit codes: 0 every use case cleared; 1 some obligation open (narrowed by --fail-on);
     2 invalid input (the message names file, line and field).
     """
+    from clearance.policy.decision import CheckResult, write_json
+    from clearance.reports.check import render_table, to_markdown
+
     with input_errors():
         manifest = _load(manifest_path, policies)
         if not manifest.use_cases:
@@ -166,6 +173,10 @@ def explain(
 
       clearance explain examples/neon-harbor/manifest.yaml UC-011
     """
+    from clearance.policy.decision import dumps
+    from clearance.policy.facts import FactBuilder
+    from clearance.reports.explain import render_explanation
+
     with input_errors():
         manifest = _load(manifest_path, policies)
         engine = _engine_for(manifest, policies)
@@ -194,6 +205,8 @@ def explain(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the production manifest (format version 1)."""
+    from clearance.manifest.models import Manifest
+
     document = Manifest.model_json_schema()
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

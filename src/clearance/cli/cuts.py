@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from clearance.cli.app import cut_app, input_errors, stdout
 from clearance.cli.editorial import DropOpt, MediaOpt, RateOpt, RulesOpt, SequenceOpt, StartOpt
 from clearance.cli.register import As, Format, FormatOpt, ProductionOpt, _opened, _production
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.policy.decision import dumps
 
 
 @cut_app.command("add")
@@ -72,6 +70,9 @@ def cut_list(production: ProductionOpt = None, output_format: FormatOpt = Format
 
     Example: clearance cut list --format json
     """
+    from rich.table import Table
+
+    from clearance.policy.decision import dumps
     from clearance.register import cuts
 
     with _opened() as (register, _ws), input_errors():

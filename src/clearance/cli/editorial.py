@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from clearance.cli.app import EXIT_OK, EXIT_OPEN, app, input_errors, stderr, stdout
 from clearance.cli.files import check_writable, write_atomically
@@ -253,6 +251,9 @@ def _register_source(
 
 
 def _render(sheet: CueSheet) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     edit = sheet.edit
     title = (
         f"GenAI cue sheet — {edit.name} ({edit.rate}, {edit.start}–{edit.end}, "

@@ -7,21 +7,17 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
-from rich.prompt import Prompt
 
 from clearance.cli.app import EXIT_INPUT, app, input_errors, stderr, stdout
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.manifest.loader import load_manifest
-from clearance.manifest.models import Manifest
-from clearance.manifest.yamlsafe import load_document, read_text
-from clearance.policy import builtin_ids, resolve
-from clearance.policy.intake import IntakeError, IntakeSession, Question
-from clearance.policy.intake.writer import add_use_case
-from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
+if TYPE_CHECKING:  # the manifest models and the packs (pydantic): imported when intake runs
+    from clearance.manifest.models import Manifest
+    from clearance.policy.intake import IntakeSession, Question
 
 _META = ("id", "title", "description")
 
@@ -79,6 +75,12 @@ def intake(
     Exit codes: 0 written; 2 invalid input, an unanswered question in non-interactive mode,
     or a use case id already in the manifest (the file is left unchanged).
     """
+    from rich.prompt import Prompt
+
+    from clearance.manifest.loader import load_manifest
+    from clearance.policy.intake import IntakeError, IntakeSession
+    from clearance.policy.registry import builtin_ids, resolve
+
     interactive = answers_file is None and not answer
     with input_errors():
         manifest = load_manifest(
@@ -122,6 +124,8 @@ def intake(
 
 
 def _given(answers_file: Path | None, pairs: list[str]) -> dict[str, Any]:
+    from clearance.manifest.yamlsafe import load_document
+
     given: dict[str, Any] = {}
     if answers_file is not None:
         doc = load_document(answers_file)
@@ -157,6 +161,8 @@ def _refuse_duplicate(manifest: Manifest, use_case_id: str, path: Path) -> None:
 
 def _ask(session: IntakeSession, question: Question) -> Any:
     """Prompt for one answer: the question, help, examples and numbered answers."""
+    from rich.prompt import Prompt
+
     choices = session.choices(question)
     if not choices:
         section = question.domain.registry or "the pack"
@@ -189,6 +195,8 @@ def _ask(session: IntakeSession, question: Question) -> Any:
 
 
 def _show_provisional(session: IntakeSession) -> None:
+    from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
     state = session.decision_so_far()
     line = f"[{OUTCOME_STYLE[state.outcome]}]{outcome_label(state.outcome)}[/]"
     if state.settled:
@@ -209,6 +217,13 @@ def _write(
     policies: list[str] | None,
 ) -> None:
     """Append the use case, validate the whole file with the loader, replace it atomically."""
+    from clearance.manifest.loader import load_manifest
+    from clearance.manifest.yamlsafe import read_text
+    from clearance.policy.intake import IntakeError
+    from clearance.policy.intake.writer import add_use_case
+    from clearance.policy.registry import builtin_ids
+    from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
     try:
         use_case = session.use_case(use_case_id, title, description)
     except IntakeError as exc:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from clearance.cli.app import EXIT_OK, EXIT_OPEN, input_errors, policy_app, stdout
-from clearance.policy import builtin_ids, resolve
-from clearance.policy.casetest import run_cases
-from clearance.policy.facts import SCHEMAS, Schema
-from clearance.policy.pack import RuleSpec
-from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
+if TYPE_CHECKING:  # the packs (pydantic) and Rich tables: imported where a command runs
+    from rich.text import Text
+
+    from clearance.policy.facts import Schema
+    from clearance.policy.pack import RuleSpec
 
 PackArg = Annotated[str, typer.Argument(help="Built-in pack id or path to a pack.yaml.")]
 
@@ -22,6 +21,10 @@ PackArg = Annotated[str, typer.Argument(help="Built-in pack id or path to a pack
 @policy_app.command("list")
 def list_packs() -> None:
     """List the built-in policy packs with their version and source."""
+    from rich.table import Table
+
+    from clearance.policy.registry import builtin_ids, resolve
+
     table = Table(title="Policy packs", title_justify="left")
     for column in ("Pack", "Version", "Kind", "Rules", "Source", "sha256"):
         table.add_column(column)
@@ -50,6 +53,12 @@ def show(
 
     Example: clearance policy show netflix-genai
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from clearance.policy.facts import SCHEMAS
+    from clearance.policy.registry import resolve
+
     with input_errors():
         pack = resolve(pack_name)
     spec = pack.spec
@@ -90,6 +99,10 @@ def show(
 
 
 def _effect(spec: RuleSpec) -> Text:
+    from rich.text import Text
+
+    from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
     if spec.outcome is not None:
         return Text(outcome_label(spec.outcome), style=OUTCOME_STYLE[spec.outcome])
     return Text(spec.verdict or spec.finding or "", style="bold")
@@ -122,6 +135,12 @@ def test(
 
     Example: clearance policy test netflix-genai
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from clearance.policy.casetest import run_cases
+    from clearance.policy.registry import builtin_ids, resolve
+
     failed = total = 0
     for name in pack_names or builtin_ids():
         with input_errors():

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.table import Table
-from rich.text import Text
 
 from clearance.cli.app import (
     EXIT_INPUT,
@@ -31,17 +28,15 @@ from clearance.cli.app import (
     stdout,
 )
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.manifest.loader import load_manifest
 from clearance.perf import gc_paused
-from clearance.policy import Engine, builtin_ids, resolve
-from clearance.policy.decision import dumps
 from clearance.provenance.walk import printable
 from clearance.register import workspace
-from clearance.register.evidence import AnyEvidence, Approval, Clearance, Consent, ReportUse
 
-if TYPE_CHECKING:  # the register modules load SQLAlchemy: imported where a command needs them
+if TYPE_CHECKING:  # SQLAlchemy, pydantic and Rich tables: imported where a command needs them
+    from rich.table import Table
+
+    from clearance.register.evidence import AnyEvidence
     from clearance.register.store import Register
-from clearance.reports.check import OUTCOME_STYLE, outcome_label
 
 
 class Format(StrEnum):
@@ -177,6 +172,10 @@ def import_(
 
     Example: clearance import examples/neon-harbor/manifest.yaml
     """
+    from clearance.manifest.loader import load_manifest
+    from clearance.policy.engine import Engine
+    from clearance.policy.registry import builtin_ids, resolve
+
     with _opened(actor) as (register, _ws), input_errors():
         manifest = load_manifest(
             manifest_path, known_policies=None if policies else builtin_ids("decision")
@@ -224,6 +223,8 @@ def import_(
 
 
 def _record(actor: str | None, production: str | None, build: Any, attach: Path | None) -> None:
+    from pydantic import ValidationError
+
     with _opened(actor) as (register, _ws), input_errors():
         prod = _production(register, production)
         try:
@@ -262,6 +263,8 @@ def report_use(
 
     Example: clearance report-use UC-001 UC-002 --contact "J. Park (Netflix)" --reference MAIL-118
     """
+    from clearance.register.evidence import ReportUse
+
     _record(actor, production, lambda prod: ReportUse(
         production=prod, use_cases=use_cases, date=_day(date, "--date"), contact=contact,
         channel=channel, reference=reference, attachment=attach,
@@ -289,6 +292,8 @@ def approve(
 
       clearance approve UC-011 --approver "Netflix legal" --condition "VFX review" --attach a.pdf
     """
+    from clearance.register.evidence import Approval
+
     _record(actor, production, lambda prod: Approval(
         production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         approver=approver, conditions=condition or [], reference=reference, attachment=attach,
@@ -322,6 +327,8 @@ def consent_add(
 
       clearance consent add ava-reyes UC-011 --replica likeness --use "de-ageing" --attach c.pdf
     """
+    from clearance.register.evidence import Consent
+
     _record(actor, production, lambda prod: Consent(
         production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         performer=performer, replica=[r.value for r in replica or []], uses=use or [],
@@ -347,6 +354,8 @@ def clear(
 
     Example: clearance clear legal-review UC-009 --by "Harbor Legal LLP" --reference HL-2291
     """
+    from clearance.register.evidence import Clearance
+
     _record(actor, production, lambda prod: Clearance(
         production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         kind=kind.value, by=by, notes=notes, reference=reference, attachment=attach,
@@ -389,6 +398,7 @@ def status(
 
     Example: clearance status --on 2027-03-01 --format json
     """
+    from clearance.policy.decision import dumps
     from clearance.register import queries
     from clearance.register.status import status_json, summarise
 
@@ -419,6 +429,11 @@ def status(
 
 
 def _status_table(prod: str, day: dt.date, shown: list[Any]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from clearance.reports.check import OUTCOME_STYLE, outcome_label
+
     table = Table(title=f"{prod} — obligations as of {day.isoformat()}", title_justify="left")
     table.add_column("Use case", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
@@ -445,6 +460,8 @@ def _status_summary(
     prod: str, day: dt.date, summary: dict[str, Any], open_cases: list[Any], limit: int
 ) -> None:
     """The terminal's default: what a GenAI lead reads first, in bounded time and space."""
+    from rich.table import Table
+
     outcomes = summary["outcomes"]
     stdout.print(
         f"[bold]{prod}[/] — as of {day.isoformat()}: {summary['use_cases']} use cases "
@@ -485,6 +502,10 @@ def diff(
 ) -> None:
     """What changed in the last re-decision of each use case: outcome, obligations, and
     which obligations recorded evidence no longer (or not yet) covers."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from clearance.policy.decision import dumps
     from clearance.register import queries
 
     with _opened() as (register, _ws), input_errors():
@@ -533,6 +554,7 @@ def audit_verify(
 ) -> None:
     """Re-walk the hash chain and re-digest every row: exit 1 on any edit, insertion or
     deletion made outside the register, or a missing/altered attachment."""
+    from clearance.policy.decision import dumps
     from clearance.register import attachments, audit
 
     with _opened() as (register, _ws), register.read(snapshot=True) as conn:
@@ -582,6 +604,9 @@ def audit_log(
     output_format: FormatOpt = Format.table,
 ) -> None:
     """Show the history of the register, newest last, with filters."""
+    from rich.table import Table
+
+    from clearance.policy.decision import dumps
     from clearance.register import queries
 
     with _opened() as (register, _ws), register.read() as conn:

@@ -9,22 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from clearance.cli.app import EXIT_OK, EXIT_OPEN, app, asset_app, input_errors, stderr, stdout
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.policy import resolve
-from clearance.provenance.extractors.c2pa import check_settings
-from clearance.provenance.inspect import sha256_of
-from clearance.provenance.model import ScanOptions
-from clearance.provenance.scan import Scanner
-from clearance.provenance.walk import printable
 from clearance.register import workspace
-from clearance.reports.scan import notable, render_table, write_csv, write_json
+
+if TYPE_CHECKING:  # the extractors (c2pa, PIL …) and Rich's progress: imported where used
+    from rich.progress import Progress
+
+    from clearance.provenance.scan import Scanner
 
 
 class ScanFormat(StrEnum):
@@ -93,6 +89,13 @@ def scan(
 
     Exit codes: 0 no finding other than ok; 1 some finding; 2 invalid input.
     """
+    from clearance.policy.registry import resolve
+    from clearance.provenance.extractors.c2pa import check_settings
+    from clearance.provenance.model import ScanOptions
+    from clearance.provenance.scan import Scanner
+    from clearance.provenance.walk import printable
+    from clearance.reports.scan import notable, render_table, write_csv, write_json
+
     with input_errors():
         missing = [p for p in paths if not p.exists()]
         if missing:
@@ -168,6 +171,7 @@ def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> I
     if production is None and workspace.find() is None:
         yield None
         return
+    from clearance.policy.registry import resolve
     from clearance.register import queries
     from clearance.register.access import choose_production, open_register
 
@@ -188,17 +192,26 @@ def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> I
         yield (register, prod)
 
 
-class _Rate(ProgressColumn):
-    """Files per second since the scan started."""
-
-    def render(self, task: Task) -> Text:
-        rate = task.completed / task.elapsed if task.elapsed else 0.0
-        return Text(f"{rate:,.0f} files/s")
-
-
 def progress_bar(output_format: str) -> Progress | None:
     if not sys.stderr.isatty():
         return None
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class _Rate(ProgressColumn):
+        """Files per second since the scan started."""
+
+        def render(self, task: Task) -> Text:
+            rate = task.completed / task.elapsed if task.elapsed else 0.0
+            return Text(f"{rate:,.0f} files/s")
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -222,6 +235,8 @@ def asset_add(
     Example: clearance asset add UC-008 renders/signage_v3.png
     """
     from clearance.cli.register import _opened, _production
+    from clearance.provenance.inspect import sha256_of
+    from clearance.provenance.walk import printable
 
     with _opened(actor) as (register, _ws), input_errors():
         prod = _production(register, production)

@@ -6,7 +6,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from clearance.cli.app import app, input_errors, stdout
 from clearance.cli.register import As, _opened
@@ -117,6 +116,8 @@ def user_token(
 @user_app.command("list")
 def user_list(actor: As = None) -> None:
     """Accounts and their roles."""
+    from rich.table import Table
+
     from clearance.register.accounts import Accounts
 
     with _opened(actor) as (register, _ws), input_errors():
@@ -136,6 +137,8 @@ def user_tokens(
     actor: As = None,
 ) -> None:
     """An account's API tokens (ids, names, state; the secrets are never stored)."""
+    from rich.table import Table
+
     from clearance.register.accounts import Accounts
 
     with _opened(actor) as (register, _ws), input_errors():
