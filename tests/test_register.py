@@ -409,3 +409,39 @@ def test_status_summarises_in_the_terminal_and_lists_everything_on_request(
     full = cli("status", "--all")
     assert all(u["id"] in full.stdout for u in payload["use_cases"])
     assert "0 of 22" not in full.stdout and f"{summary['cleared']} of 22" in full.stdout
+
+
+def test_an_import_does_not_revert_a_use_case_edited_in_the_web_app(
+    workspace: Path, cli: Cli
+) -> None:
+    """A use case edited in the web app (changes requested → a new revision) is not put back
+    to its old content by re-importing the manifest that first declared it."""
+    from clearance.manifest.models import Manifest
+    from clearance.policy import Engine, resolve
+    from clearance.register.access import open_register
+    from clearance.register.manifest_export import production_manifest
+
+    manifest = workspace / "manifest.yaml"
+    manifest.write_text(MINIMAL)
+    assert cli("import", manifest).code in (0, 1)
+    with open_register("web user") as (register, _ws):
+        with register.read() as conn:
+            data = production_manifest(conn, "test-prod")
+        data["use_cases"][0]["title"] = "Mood boards, as the reviewer asked"
+        edited = Manifest.model_validate(data)
+        register.import_manifest(
+            edited, Engine([resolve(p) for p in edited.production.policies]), partial=True
+        )
+    run = cli("import", manifest)
+    assert "Not changed" in run.stdout and "UC-1" in run.stdout, run.stdout
+    assert status_of(cli)["UC-1"]["revision"] == 2
+    assert status_of(cli)["UC-1"]["title"] == "Mood boards, as the reviewer asked"
+    exported = workspace / "exported.yaml"
+    assert cli("manifest", "export", "-o", exported).code == 0
+    again = cli("import", exported)
+    assert "0 new, 0 revised" in again.stdout and "Not changed" not in again.stdout
+    manifest.write_text(MINIMAL.replace("title: Mood boards", "title: Mood boards v3"))
+    newer = cli("import", manifest)  # new content in the file: a revision, as always
+    assert "1 revised" in newer.stdout, newer.stdout
+    assert status_of(cli)["UC-1"]["revision"] == 3
+    assert cli("audit", "verify").code == 0
