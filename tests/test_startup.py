@@ -120,8 +120,11 @@ else:
         )
         return json.loads(done.stdout)
 
+    cli = Path(__file__).resolve().parent.parent / "src" / "clearance" / "cli"
+    found = {f.stem for f in cli.glob("*.py")} - {"__init__", "app", "lazy", "files"}
+    assert found == set(MODULES), "a command module missing from clearance.cli.lazy.MODULES"
     full, order = run(*MODULES)
-    assert order == list(COMMANDS), "COMMANDS is not in the order a full import registers"
+    assert order == list(COMMANDS), "clearance.cli.lazy.COMMANDS: a command missing or moved"
     assert sorted(set(COMMANDS.values())) == sorted(MODULES)
     for module in MODULES:
         alone, _ = run(module)
