@@ -76,7 +76,7 @@ def imported(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[list[str]
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=cwd, env=env, capture_output=True, text=True
     )
-    heavy, modules = done.stderr.strip().splitlines()[-2:]
+    heavy, modules = done.stderr.splitlines()[-2:]
     return [m for m in heavy.split(",") if m], int(modules)
 
 
