@@ -27,7 +27,10 @@ EXE = Path(sys.executable).parent / "clearance"
 
 
 def process(
-    *args: str | Path, file_limit: int | None = None, **kwargs: object
+    *args: str | Path,
+    file_limit: int | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``clearance ARGS`` as a real process; ``file_limit``: ``ulimit -f`` in bytes."""
 
@@ -42,7 +45,8 @@ def process(
         preexec_fn=limit,
         timeout=120,
         check=False,
-        **kwargs,  # type: ignore[arg-type]
+        cwd=cwd,
+        env=env,
     )
 
 
@@ -243,7 +247,7 @@ def test_corrupt_truncated_or_unreachable_databases(
     assert cli("import", "m.yaml").code == 0
     database = tmp_path / ".clearance" / "register.db"
     good = database.read_bytes()
-    cases: list[tuple[str, Callable[[], None]]] = [
+    cases: list[tuple[str, Callable[[], object]]] = [
         ("not a database", lambda: database.write_bytes(b"garbage" * 1000)),
         ("truncated", lambda: database.write_bytes(good[:1000])),
     ]
@@ -278,8 +282,10 @@ def test_bad_config_and_bad_init_targets(
     config = tmp_path / ".clearance" / "config.toml"
     for content, why in ((b"actor = \xff\xfe\n", "UTF-8"), (b"actor = [\n", "invalid TOML")):
         config.write_bytes(content)
-        run = cli("status")
-        assert run.code == 2 and why in run.stderr, run.stderr
+        (tmp_path / "m.yaml").write_text(MINIMAL)
+        for argv in (["status"], ["check", "m.yaml"], ["init"]):
+            run = cli(*argv)
+            assert run.code == 2 and why in run.stderr, (argv, run.stderr)
 
 
 def test_eight_inits_at_once(tmp_path: Path, database_url: str) -> None:
@@ -304,3 +310,29 @@ def test_eight_inits_at_once(tmp_path: Path, database_url: str) -> None:
     ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outs]
+
+
+def test_a_large_attachment_is_copied_outside_the_write_lock(recorded: Path, cli: Cli) -> None:
+    """Another writer is not held up while ``approve --attach`` copies and hashes a big file:
+    the copy runs before the write lock is taken."""
+    big = recorded / "big.mov"
+    with big.open("wb") as handle:
+        handle.truncate(768 << 20)  # sparse: costs no disk to make, full price to copy and hash
+    store = recorded / "attachments"
+    approve = subprocess.Popen(
+        [str(EXE), "approve", "UC-1", "--approver", "x", "--attach", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(store.glob(".partial-*")):
+        assert time.monotonic() < deadline and approve.poll() is None, "the copy did not start"
+        time.sleep(0.01)
+    run = cli("report-use", "UC-1", "--contact", "studio")
+    still_copying = approve.poll() is None
+    _out, err = approve.communicate(timeout=120)
+    assert run.code == 0, run.stderr
+    assert approve.returncode == 0, err
+    assert still_copying, "the copy ended before the other write: nothing was shown"
+    verified(cli)

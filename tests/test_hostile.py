@@ -288,3 +288,86 @@ def test_generated_bytes_never_crash(raw: bytes, suffix: str, cli: Cli, tmp_path
     with deadline():
         run = cli(*argv)
     assert problems_of(run, {0, 1, 2}) == []
+
+
+def _odd_exports() -> dict[str, object]:
+    header = {"format": "clearance-register-export", "version": 1, "schema": "0006"}
+    head = {"seq": 0, "hash": "0" * 64}
+    return {
+        "not-an-object": [1, 2],
+        "no-format": {"tables": {}},
+        "other-schema": {**header, "schema": "9999", "audit_head": head, "tables": {}},
+        "tables-a-list": {**header, "audit_head": head, "tables": []},
+        "rows-not-objects": {**header, "audit_head": head, "tables": {"productions": [1]}},
+        "unknown-column": {
+            **header, "audit_head": head, "tables": {"productions": [{"nope": 1}]},
+        },
+        "wrong-types": {
+            **header, "audit_head": head, "tables": {"productions": [{"id": [], "title": {}}]},
+        },
+        "no-audit-head": {**header, "tables": {}},
+        "huge-seq": {**header, "audit_head": {"seq": 10**30, "hash": "x"}, "tables": {}},
+        "forged-head": {**header, "audit_head": {"seq": 5, "hash": "f" * 64}, "tables": {}},
+        "deep": {**header, "audit_head": head, "tables": {"productions": [{"id": [[[[[[[[[[[[[
+            [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]
+        ]}]}},
+        "attachment-missing": {
+            **header, "audit_head": head,
+            "tables": {"attachments": [{"sha256": "a" * 64, "size": 1, "name": "x",
+                                        "stored_at": "2026-01-01T00:00:00Z"}]},
+        },
+        "attachment-bad-digest": {
+            **header, "audit_head": head,
+            "tables": {"attachments": [{"sha256": "../../etc/passwd", "size": 1, "name": "x",
+                                        "stored_at": "2026-01-01T00:00:00Z"}]},
+        },
+    }  # fmt: skip
+
+
+def test_odd_exports_are_refused_and_write_nothing(
+    workspace: Path, cli: Cli, tmp_path: Path
+) -> None:
+    state = audit_state(cli)
+    store = workspace / "attachments"
+    failures = []
+    for name, data in _odd_exports().items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "register.json").write_text(json.dumps(data))
+        archive = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(archive, "w") as out:
+            out.writestr("register.json", json.dumps(data))
+        for source in (folder, archive):
+            with deadline():
+                run = cli("restore", source)
+            failures += [f"{source.name}: {p}" for p in problems_of(run, {2})]
+    assert failures == []
+    assert audit_state(cli) == state
+    assert not any(p.is_file() for p in store.rglob("*"))
+
+
+def test_names_from_the_input_never_drive_the_terminal(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File names, clip names and titles with ESC sequences are shown escaped, in tables and
+    in messages alike."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLEARANCE_DATABASE_URL", raising=False)
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "evil\x1b[31mred\x1b]0;title\x07.png").write_bytes(b"")
+    edl = tmp_path / "cut\x1b[2J.edl"
+    edl.write_text(
+        "TITLE: t\x1b]0;pwn\x07\nFCM: NON-DROP FRAME\n\n"
+        "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+        "* FROM CLIP NAME: sh\x1b[2Jot.mov\n"
+    )
+    runs = [
+        cli("scan", media, "--no-cache"),
+        cli("cuesheet", edl, "--media", media),
+        cli("check", media / "nope\x1b[2J.yaml"),
+    ]
+    for run in runs:
+        assert run.code in (0, 1, 2) and "Traceback" not in run.stdout + run.stderr
+        assert "\x1b" not in run.stdout + run.stderr, run.stdout + run.stderr
+    assert "\\x1b" in runs[0].stdout + runs[1].stdout

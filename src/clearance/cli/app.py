@@ -5,13 +5,14 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
 
 from clearance import __version__
 from clearance.cli.lazy import LazyGroup
@@ -72,8 +73,20 @@ cut_app = typer.Typer(
 app.add_typer(cut_app, name="cut")
 
 
-stdout = Console(soft_wrap=False)
-stderr = Console(stderr=True)
+class _SafeConsole(Console):
+    """A console that never sends a control character from the data to the terminal: names
+    of files, clips and reels, titles and metadata are the input's, and an ESC sequence among
+    them would drive the terminal. Rich's own control segments (styles, cursor) pass."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(safe_text(segment.text), segment.style)
+            for segment in buffer
+        )
+
+
+stdout = _SafeConsole(soft_wrap=False)
+stderr = _SafeConsole(stderr=True)
 # Piped or captured output is read by programs and people's tools: never hard-wrap its text
 # (error messages, paths, the audit head hash stay whole). A terminal still gets tables and
 # text fitted to its width.
@@ -120,6 +133,8 @@ def _fault(exc: Exception) -> NoReturn:
             message = f"{where}{exc.strerror or exc}"
     elif isinstance(exc, UnicodeError):
         message = f"not valid UTF-8 text ({exc})"
+    elif type(exc).__module__ == "sqlite3":  # a cache or other SQLite file, not the register
+        message = f"a database file failed: {exc} (is it a file this tool wrote?)"
     elif type(exc).__module__.startswith("sqlalchemy"):
         # Never the statement and its parameters: the driver's own first line says enough.
         original = getattr(exc, "orig", None) or exc

@@ -75,7 +75,11 @@ def evidence_from_register(
 ) -> Callable[[UseCase, tuple[str, ...]], set[str]] | None:
     """For ``clearance check``: the evidence callback when a workspace holds this production,
     else ``None`` (every obligation open)."""
-    if not use_register or workspace.find() is None:
+    try:
+        found = use_register and workspace.find() is not None
+    except workspace.WorkspaceError as exc:
+        raise ManifestError([InputError("register", None, "", str(exc))]) from exc
+    if not found:
         return None
     from clearance.register import queries
 

@@ -15,7 +15,7 @@ from typing import IO, Any, BinaryIO
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from clearance.register import attachments, audit, schema
 from clearance.register.db import SCHEMA_REVISION, problem
@@ -154,7 +154,15 @@ def restore(
     except TransferError:
         attachments.discard(store, added)
         raise
-    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        TypeError,
+        AttributeError,
+        ValueError,
+        IndexError,
+        OverflowError,
+    ) as exc:
         attachments.discard(store, added)
         raise TransferError(f"{source}: not a readable clearance export ({exc})"[:500]) from exc
     except RecursionError as exc:
@@ -165,6 +173,10 @@ def restore(
     except DBAPIError as exc:
         attachments.discard(store, added)
         raise TransferError(f"{source}: rows do not fit the register: {problem(exc)}") from exc
+    except SQLAlchemyError as exc:  # unknown columns, values of the wrong kind
+        attachments.discard(store, added)
+        why = str(exc).splitlines()[0][:300]
+        raise TransferError(f"{source}: rows do not fit the register: {why}") from exc
     except OSError as exc:
         attachments.discard(store, added)
         raise TransferError(f"{source}: {exc.strerror or exc}; nothing was restored") from exc

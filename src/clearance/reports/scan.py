@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearance.manifest.errors import safe_text
 from clearance.provenance.scan import FileResult, Summary
 from clearance.reports.cuesheet.columns import defuse
 
@@ -123,7 +124,8 @@ def render_table(console: Console, results: list[FileResult], summary: Summary) 
         verdict = Text(r.verdict, VERDICT_STYLE.get(r.verdict, ""))
         if r.credential:
             verdict.append("\n").append_text(credential_text(r.credential))
-        table.add_row(r.path, verdict, signals, found)
+        # Names and metadata come from the files: shown as text, escapes and markup inert.
+        table.add_row(Text(safe_text(r.path)), verdict, Text(safe_text(signals)), found)
     if results:
         console.print(table)
     data = summary.to_json()
