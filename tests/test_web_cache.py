@@ -11,6 +11,7 @@ import pytest
 
 from clearance.register import queries
 from clearance.register.evidence import Approval, ReportUse
+from clearance.register.status import summarise
 from clearance.web.cache import RegisterCache
 
 pytest.register_assert_rewrite("tests.webapp")
@@ -43,7 +44,12 @@ def test_a_patched_status_equals_one_computed_from_scratch(web: WebApp, tmp_path
             cached = cache.status(db, A, today, store)
             fresh = queries.status(db, A, today, store)
             one = cache.use_case_status(db, A, "UC-2", today, store)
+            summary = cache.summary(db, A, today, store)
+            evidence = [e.id for e in cache.evidence_of(db, A, "UC-2", store)]
+            every = queries.evidence(db, A)
         assert _shape(cached) == _shape(fresh)
+        assert summary == summarise(fresh)
+        assert evidence == [e.id for e in every if "UC-2" in e.scope]
         assert _shape([one] if one else []) == _shape([s for s in fresh if s.id == "UC-2"])
 
     check()

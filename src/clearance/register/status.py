@@ -102,6 +102,26 @@ class EvidenceIndex:
             for uc in item.scope:
                 self.by_key[(item.kind, uc)].append(item)
 
+    def updated(
+        self, changed: Iterable[EvidenceView], broken: dict[str, str] | None = None
+    ) -> EvidenceIndex:
+        """A new index with ``changed`` evidence added (or replacing rows of the same id, in
+        place: a revocation), sharing every untouched list with this one; ``broken`` adds to
+        the damaged attachments."""
+        new = EvidenceIndex([], {**self.broken, **(broken or {})})
+        new.by_key = defaultdict(list, self.by_key)
+        for item in changed:
+            for uc in item.scope:
+                key = (item.kind, uc)
+                rows = list(new.by_key.get(key, []))
+                at = next((i for i, row in enumerate(rows) if row.id == item.id), None)
+                if at is None:
+                    rows.append(item)
+                else:
+                    rows[at] = item
+                new.by_key[key] = rows
+        return new
+
     def states(
         self, use_case: UseCaseFacts, obligations: Iterable[str], on: dt.date
     ) -> list[ObligationState]:

@@ -268,13 +268,21 @@ def queue(
     sort: Literal["outcome", "age", "id", "declared_by"] = "outcome",
     outcome: Literal["", "proceed", "judgment", "escalate"] = "",
     declared_by: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
     """Waiting for a reviewer, and sent back to the contributor; each with who declared it
-    and its age (days since its current revision)."""
+    and its age (days since its current revision). The first ``limit`` of each list;
+    ``X-Total-Review`` and ``X-Total-Contributor`` say how many wait in all."""
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
-        found = data.queue(db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by)
-    return _json(found)
+        found = data.queue_overview(
+            db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by, limit
+        )
+    totals = {
+        "X-Total-Review": str(found["review_total"]),
+        "X-Total-Contributor": str(found["contributor_total"]),
+    }
+    return _json({"review": found["review"], "contributor": found["contributor"]}, totals)
 
 
 @router.get("/productions/{production}/consents", response_model=None, responses=ERRORS)

@@ -186,13 +186,31 @@ def queue(
     sort: str = "outcome",
     outcome: str = "",
     declared_by: str = "",
+    limit: int | None = None,
 ) -> dict[str, list[Any]]:
     """Use cases waiting for a reviewer (written approval open, no pending request or denial
     on the current revision) and those waiting for their contributor; each says who
     declared it and how long its current revision has waited. ``sort``: outcome (strongest
     first, then oldest), age (oldest first), id or declared_by; ``outcome`` and
-    ``declared_by`` filter."""
-    waiting_review, waiting_contributor = [], []
+    ``declared_by`` filter; ``limit`` keeps the first of each list."""
+    found = queue_overview(db, production, store, on, cache, sort, outcome, declared_by, limit)
+    return {"review": found["review"], "contributor": found["contributor"]}
+
+
+def queue_overview(
+    db: Connection,
+    production: str,
+    store: Path,
+    on: dt.date,
+    cache: RegisterCache | None = None,
+    sort: str = "outcome",
+    outcome: str = "",
+    declared_by: str = "",
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """``queue`` with how many wait in each list (``review_total``, ``contributor_total``)
+    and everyone who declared something waiting (``people``, for the filter). Every waiting
+    use case is sorted, but only the shown ones are shaped."""
     waiting = [
         s
         for s in _status(db, production, on, store, cache)
@@ -201,37 +219,42 @@ def queue(
     ids = [s.id for s in waiting]
     who = declared(db, production, ids) if ids else {}
     reviews = _latest_reviews(db, production, ids)
-    now = dt.datetime.now(dt.UTC)
+    people = sorted({who.get(s.id, ({}, {}))[0].get("by", "") for s in waiting})
+    lists: dict[str, list[tuple[Any, ...]]] = {"review": [], "contributor": []}
     for s in waiting:
-        item = _status_json(s)
-        review = reviews.get(s.id)
-        item["review"] = review if review and review["revision"] == s.revision else None
-        first, current = who.get(item["id"], ({}, {}))
-        item = {
-            **item,
-            "declared_by": first.get("by", ""),
-            "revised_by": current.get("by", ""),
-            "waiting_since": current.get("at", ""),
-            "age_days": _age_days(current.get("at", ""), now),
-        }
-        if declared_by and declared_by not in (item["declared_by"], item["revised_by"]):
+        first, current = who.get(s.id, ({}, {}))
+        by, revised_by, since = first.get("by", ""), current.get("by", ""), current.get("at", "")
+        if declared_by and declared_by not in (by, revised_by):
             continue
-        review = item["review"]
-        if review and review["decision"] in ("changes-requested", "denied"):
-            waiting_contributor.append(item)
-        else:
-            waiting_review.append(item)
+        review = reviews.get(s.id)
+        review = review if review and review["revision"] == s.revision else None
+        sent_back = review is not None and review["decision"] in ("changes-requested", "denied")
+        lists["contributor" if sent_back else "review"].append((s, review, by, revised_by, since))
     order = {"escalate": 0, "judgment": 1, "proceed": 2}
     keys: dict[str, Any] = {
-        "outcome": lambda i: (order[i["outcome"]], i["waiting_since"], i["id"]),
-        "age": lambda i: (i["waiting_since"], i["id"]),
-        "id": lambda i: i["id"],
-        "declared_by": lambda i: (i["declared_by"], i["waiting_since"]),
+        "outcome": lambda e: (order[e[0].outcome], e[4], e[0].id),
+        "age": lambda e: (e[4], e[0].id),
+        "id": lambda e: e[0].id,
+        "declared_by": lambda e: (e[2], e[4]),
     }
     key = keys.get(sort, keys["outcome"])
-    waiting_review.sort(key=key)
-    waiting_contributor.sort(key=key)
-    return {"review": waiting_review, "contributor": waiting_contributor}
+    now = dt.datetime.now(dt.UTC)
+    result: dict[str, Any] = {"people": [p for p in people if p]}
+    for name, entries in lists.items():
+        entries.sort(key=key)
+        result[f"{name}_total"] = len(entries)
+        result[name] = [
+            {
+                **_status_json(s),
+                "review": review,
+                "declared_by": by,
+                "revised_by": revised_by,
+                "waiting_since": since,
+                "age_days": _age_days(since, now),
+            }
+            for s, review, by, revised_by, since in (entries if limit is None else entries[:limit])
+        ]
+    return result
 
 
 def _age_days(at: str, now: dt.datetime) -> int | None:

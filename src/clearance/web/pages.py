@@ -285,9 +285,10 @@ def queue_page(
     ctx.member(production)
     sort = sort if sort in data.QUEUE_SORTS else "outcome"
     with ctx.register.read(snapshot=True) as db:
-        found = data.queue(db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by)
-        everyone = data.queue(db, production, ctx.store, ctx.on, ctx.cache)
-    people = sorted({i["declared_by"] for k in ("review", "contributor") for i in everyone[k]})
+        found = data.queue_overview(
+            db, production, ctx.store, ctx.on, ctx.cache, sort, outcome, declared_by, PAGE_SIZE
+        )
+    people = found["people"]
     return render(
         request,
         "queue.html.j2",
