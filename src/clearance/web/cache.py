@@ -53,7 +53,7 @@ class _Production:
 
 
 class RegisterCache:
-    def __init__(self, entries: int = 64, ttl: float = 30.0) -> None:
+    def __init__(self, entries: int = 64, ttl: float = 120.0) -> None:
         self.entries, self.ttl = entries, ttl
         self.store: Path | None = None  # the attachment store (the same for one app)
         self._productions: OrderedDict[str, _Production] = OrderedDict()
