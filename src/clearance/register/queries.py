@@ -87,7 +87,12 @@ def status(
         latest = dict(sorted(latest.items()))
     if index is None:
         index = evidence_index(db, production, store, evidence_items)
-    obligations = {pk: json.loads(row.obligations) for pk, row in latest.items()}
+    parsed: dict[str, list[str]] = {}  # decisions repeat a handful of obligation lists
+    obligations: dict[int, list[str]] = {}
+    for pk, row in latest.items():
+        if row.obligations not in parsed:
+            parsed[row.obligations] = json.loads(row.obligations)
+        obligations[pk] = parsed[row.obligations]
     # Only consent needs the use case's performers and replica kind: read just those bodies.
     talent = _talent(db, [pk for pk, obs in obligations.items() if "talent-consent" in obs])
     result = []

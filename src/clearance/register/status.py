@@ -243,12 +243,14 @@ def summarise(states: Iterable[UseCaseStatus]) -> dict[str, Any]:
     for s in states:
         total += 1
         outcomes[s.outcome] += 1
-        cleared += s.cleared
+        actors = set()
         for o in s.obligations:
             if not o.met:
                 open_by_kind[o.obligation] += 1
-        for actor in s.next:
-            waiting_on[actor] += 1
+                if o.next:
+                    actors.add(o.next)
+        cleared += all(o.met for o in s.obligations)
+        waiting_on.update(actors)
     return {
         "use_cases": total,
         "outcomes": {k: outcomes.get(k, 0) for k in ("proceed", "judgment", "escalate")},
