@@ -79,8 +79,9 @@ def status(
     )
     chunks = [None] if uc_ids is None else [uc_ids[i : i + 500] for i in range(0, len(uc_ids), 500)]
     for chunk in chunks:
-        for row in db.execute(query if chunk is None else query.where(uc.c.uc_id.in_(chunk))):
-            latest[row.pk] = row  # the newest decision of the current revision wins (by
+        rows = db.execute(query if chunk is None else query.where(uc.c.uc_id.in_(chunk)))
+        for row in rows.tuples():  # plain tuples: tens of thousands of rows, read by position
+            latest[row[0]] = row  # the newest decision of the current revision wins (by
             # the audited decided_at, so renumbering rows behind the register's back changes
             # nothing)
     if uc_ids is not None:
@@ -90,26 +91,19 @@ def status(
     parsed: dict[str, list[str]] = {}  # decisions repeat a handful of obligation lists
     obligations: dict[int, list[str]] = {}
     for pk, row in latest.items():
-        if row.obligations not in parsed:
-            parsed[row.obligations] = json.loads(row.obligations)
-        obligations[pk] = parsed[row.obligations]
+        text = row[5]
+        if text not in parsed:
+            parsed[text] = json.loads(text)
+        obligations[pk] = parsed[text]
     # Only consent needs the use case's performers and replica kind: read just those bodies.
     talent = _talent(db, [pk for pk, obs in obligations.items() if "talent-consent" in obs])
     result = []
-    for pk, row in latest.items():
-        performers, replica = talent.get(pk, ((), "none"))
-        facts = UseCaseFacts(row.uc_id, row.revision, performers, replica)
-        result.append(
-            UseCaseStatus(
-                production=production,
-                id=row.uc_id,
-                title=row.title,
-                revision=row.revision,
-                outcome=row.outcome,
-                packs=row.packs_key,
-                obligations=index.states(facts, obligations[pk], on),
-            )
-        )
+    no_talent: tuple[tuple[str, ...], str] = ((), "none")
+    for pk, (_, uc_id, title, revision, outcome, _, packs_key) in latest.items():
+        performers, replica = talent.get(pk, no_talent)
+        facts = UseCaseFacts(uc_id, revision, performers, replica)
+        states = index.states(facts, obligations[pk], on)
+        result.append(UseCaseStatus(production, uc_id, title, revision, outcome, packs_key, states))
     return result
 
 
