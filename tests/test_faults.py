@@ -336,3 +336,38 @@ def test_a_large_attachment_is_copied_outside_the_write_lock(recorded: Path, cli
     assert approve.returncode == 0, err
     assert still_copying, "the copy ended before the other write: nothing was shown"
     verified(cli)
+
+
+def test_postgresql_connection_lost_mid_import(
+    workspace: Path, cli: Cli, backend: str, database_url: str
+) -> None:
+    """The server drops the connection in the middle of an import (as a restart does): one
+    line, exit 2, no SQL or parameters printed, nothing half-written."""
+    if backend != "postgresql":
+        pytest.skip("a server connection is PostgreSQL's")
+    from sqlalchemy import create_engine, text
+
+    from tests.test_reliability import big_manifest
+
+    manifest = big_manifest(workspace, 3000)
+    proc = subprocess.Popen([str(EXE), "import", str(manifest)], stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    assert proc.stderr.readline().startswith("Recording")
+    time.sleep(0.3)
+    assert proc.poll() is None, "the import finished too soon to be interrupted"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+    rest = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 2, rest
+    assert "Traceback" not in rest and "[SQL:" not in rest and "parameters" not in rest, rest
+    assert "database" in rest
+    result = verified(cli)
+    assert result["events"] == 0

@@ -371,3 +371,32 @@ def test_names_from_the_input_never_drive_the_terminal(
         assert run.code in (0, 1, 2) and "Traceback" not in run.stdout + run.stderr
         assert "\x1b" not in run.stdout + run.stderr, run.stdout + run.stderr
     assert "\\x1b" in runs[0].stdout + runs[1].stdout
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.one_of(
+        st.text(max_size=12),
+        st.integers(min_value=-(10**12), max_value=10**12).map(str),
+        st.dates().map(lambda d: d.isoformat()),
+        st.dates().map(lambda d: d.strftime("%Y%m%d")),
+    )
+)
+def test_generated_dates_are_yyyy_mm_dd_or_refused(value: str, workspace: Path, cli: Cli) -> None:
+    import datetime as dt
+    import re
+
+    if not (workspace / "valid.yaml").exists():
+        (workspace / "valid.yaml").write_text(MINIMAL)
+        assert cli("import", workspace / "valid.yaml").code == 0
+    try:
+        valid = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and (
+            1900 <= dt.date.fromisoformat(value).year <= 2100  # the evidence model's range
+        )
+    except ValueError:
+        valid = False
+    with deadline():
+        run = cli("report-use", "UC-1", "--contact", "x", "--date", value)
+    assert problems_of(run, {0} if valid else {2}) == [], (value, run.stderr)

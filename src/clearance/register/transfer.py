@@ -214,6 +214,13 @@ def _restore(
             rows = data["tables"].get(table.name, [])
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                 raise TransferError(f"{source}: table {table.name}: expected a list of rows")
+            columns = set(table.c.keys())
+            for row in rows:
+                if not row.keys() <= columns or not row:
+                    odd = sorted(map(str, set(row) - columns))[:3] or ["(none)"]
+                    raise TransferError(
+                        f"{source}: table {table.name}: unknown column(s) {', '.join(odd)}"
+                    )
             if rows:
                 db.execute(insert(table), rows)
             counts[table.name] = len(rows)
