@@ -80,7 +80,7 @@ def status(
     chunks = [None] if uc_ids is None else [uc_ids[i : i + 500] for i in range(0, len(uc_ids), 500)]
     for chunk in chunks:
         rows = db.execute(query if chunk is None else query.where(uc.c.uc_id.in_(chunk)))
-        for row in rows.tuples():  # plain tuples: tens of thousands of rows, read by position
+        for row in rows:  # read by position: tens of thousands of rows
             latest[row[0]] = row  # the newest decision of the current revision wins (by
             # the audited decided_at, so renumbering rows behind the register's back changes
             # nothing)
