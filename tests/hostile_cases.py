@@ -203,6 +203,20 @@ REGISTER_COMMANDS: list[Command] = [
         valid=frozenset(CONTENTS),  # any regular file is a document; not a FIFO or a device
     ),
     Command(
+        "asset add",
+        (".png",),
+        lambda f, d: ["asset", "add", "UC-1", str(f)],
+        register=True,
+        valid=frozenset(CONTENTS),  # any regular file can be an output; not a FIFO or device
+    ),
+    Command(
+        "report --edit",
+        (".edl", ".otio"),
+        lambda f, d: ["report", "-o", str(d / "report"), "--edit", str(f), "--media", _media(d)],
+        register=True,
+        valid=frozenset({"many-keys", "long-line", "whitespace"}),  # an EDL with no events
+    ),
+    Command(
         "cut add",
         (".edl", ".otio"),
         lambda f, d: ["cut", "add", "hostile", str(f), "--media", _media(d)],
@@ -229,5 +243,7 @@ OPTION_CASES: list[tuple[list[str], str]] = [
     (["audit", "log", "-P", "nope"], "an unknown production"),
     (["revoke", "EV-NOPE", "--reason", "x"], "an unknown evidence id"),
     (["export", "-o", "/missing/x.zip"], "a missing folder"),
+    (["manifest", "export", "-o", "/missing/m.yaml"], "a missing folder"),
+    (["export", "-o", "MINIMAL_FILE"], "an existing file that is not an export"),
     (["init", "MINIMAL_FILE"], "init on a file"),
 ]

@@ -260,7 +260,7 @@ _manifest_like = st.fixed_dictionaries(
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.one_of(_manifest_like, _values), as_json=st.booleans())
 def test_generated_documents_never_crash(
@@ -274,7 +274,7 @@ def test_generated_documents_never_crash(
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(raw=st.binary(max_size=400), suffix=st.sampled_from([".yaml", ".json", ".edl", ".otio"]))
 def test_generated_bytes_never_crash(raw: bytes, suffix: str, cli: Cli, tmp_path: Path) -> None:
