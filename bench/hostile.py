@@ -91,6 +91,9 @@ def main() -> None:
         )  # fmt: skip
         inputs = production / "inputs"
         inputs.mkdir()
+        empty = root / "empty"  # restore reads its input only into an empty register
+        empty.mkdir()
+        subprocess.run([str(EXE), "init"], cwd=empty, env=register_env, check=True)
         jobs: list[tuple[str, list[str], Path, dict[str, str]]] = []
         for commands, folder, env in (
             (FILE_COMMANDS, files, plain_env),
@@ -103,15 +106,17 @@ def main() -> None:
                             continue
                         target = make_input(folder, kind, suffix)
                         cwd = production if command.register else folder
+                        if command.name == "restore":
+                            cwd = empty
                         label = f"{command.name} {kind}{suffix}"
                         jobs.append((label, command.args(target, folder), cwd, env))
         for argv, why in OPTION_CASES:
             argv = [str(production / "valid.yaml") if a == "MINIMAL_FILE" else a for a in argv]
             jobs.append((f"{argv[0]} option: {why}", argv, production, register_env))
-        before = _head(production, register_env)
+        before = _head(production, register_env), _head(empty, register_env)
         with ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(lambda job: (job[0], *run(*job[1:])), jobs))
-        after = _head(production, register_env)
+        after = _head(production, register_env), _head(empty, register_env)
     counts = Counter(outcome for _, outcome, _, _ in results)
     summary = {
         "inputs": len(results),

@@ -128,14 +128,22 @@ def audit_state(cli: Cli) -> tuple[int, str]:
 def test_hostile_files_on_a_register(workspace: Path, cli: Cli) -> None:
     """import, restore, approve --attach, cut add: refused with nothing written (the trail and
     the attachment store unchanged) on both backends."""
-    (workspace / "valid.yaml").write_text(MINIMAL)
-    assert cli("import", workspace / "valid.yaml").code == 0
-    state, store = audit_state(cli), workspace / "attachments"
+    store = workspace / "attachments"
     store.mkdir(exist_ok=True)
     inputs = workspace / "inputs"
     inputs.mkdir()
-    failures = []
-    for command in REGISTER_COMMANDS:
+    failures: list[str] = []
+    # restore first: it reads its input only into an empty register
+    restores = [c for c in REGISTER_COMMANDS if c.name == "restore"]
+    others = [c for c in REGISTER_COMMANDS if c.name != "restore"]
+    for command in restores:
+        failures += run_table(cli, command, inputs)
+    assert audit_state(cli)[0] == 0, "a refused restore wrote to the register"
+    assert not any(p.is_file() for p in store.rglob("*")), "a refused restore stored files"
+    (workspace / "valid.yaml").write_text(MINIMAL)
+    assert cli("import", workspace / "valid.yaml").code == 0
+    state = audit_state(cli)
+    for command in others:
         before = snapshot(store)
         failures += run_table(cli, command, inputs)
         if audit_state(cli) != state:

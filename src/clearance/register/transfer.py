@@ -264,7 +264,9 @@ class _Export:
     def __enter__(self) -> _Export:
         if not self.source.exists():
             raise TransferError(f"{self.source}: no such file or folder")
-        if is_zip(self.source) or self.source.is_file():
+        if not (self.source.is_file() or self.source.is_dir()):  # a FIFO, a device: never read
+            raise TransferError(f"{self.source}: not a regular file or a folder")
+        if self.source.is_file():
             self.archive = zipfile.ZipFile(self.source)
             members = {i.filename: i for i in self.archive.infolist()}
             for info in members.values():
