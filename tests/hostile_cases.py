@@ -237,6 +237,10 @@ OPTION_CASES: list[tuple[list[str], str]] = [
     ),
     (["report-use", "UC-1", "--contact", "x", "-P", "nope"], "an unknown production"),
     (["report-use", "UC-404", "--contact", "x"], "an unknown use case"),
+    (
+        ["approve", "UC-404", "--approver", "x", "--attach", "MINIMAL_FILE"],
+        "an attachment to a refused record",
+    ),
     (["status", "--on", "tomorrow"], "a word as a day"),
     (["audit", "log", "--limit", "1e20"], "a float as a limit"),
     (["audit", "log", "--limit", "100000000000000000000"], "a limit past 64 bits"),

@@ -157,6 +157,9 @@ def test_hostile_options(workspace: Path, cli: Cli, tmp_path: Path) -> None:
     (workspace / "valid.yaml").write_text(MINIMAL)
     assert cli("import", workspace / "valid.yaml").code == 0
     state = audit_state(cli)
+    store = workspace / "attachments"
+    store.mkdir(exist_ok=True)
+    stored = snapshot(store)
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
     failures = []
@@ -167,6 +170,7 @@ def test_hostile_options(workspace: Path, cli: Cli, tmp_path: Path) -> None:
         failures += [f"{argv} ({why}): {p}" for p in problems_of(run, {2})]
     assert failures == []
     assert audit_state(cli) == state
+    assert snapshot(store) == stored
 
 
 # -- real processes: bounded memory and time ---------------------------------------------------

@@ -15,6 +15,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,16 +43,30 @@ def location(store: Path, sha256: str) -> Path:
     return store / sha256[:2] / sha256[2:]
 
 
-def put(store: Path, source: Path) -> tuple[str, int]:
-    """Copy ``source`` into the store (atomically; a no-op if already there intact, and a
-    repair if the stored copy was damaged). Run it before taking the register's write lock:
-    a large file is copied and hashed while other writers go on."""
+@dataclass
+class Staged:
+    """A file copied and hashed into the store's temporary name, not yet in place."""
+
+    sha256: str
+    size: int
+    temporary: Path
+
+    def discard(self) -> None:
+        """Remove the temporary copy (a no-op once ``place`` has moved it)."""
+        self.temporary.unlink(missing_ok=True)
+
+
+def stage(store: Path, source: Path) -> Staged:
+    """Copy and hash ``source`` into a temporary file in the store, in one pass. Run it before
+    taking the register's write lock (a large file is copied while other writers go on), then
+    ``place`` it once the record is known to be valid — a refused record stores nothing —
+    and ``discard`` it in any case."""
     with source.open("rb") as handle:
-        return put_stream(store, handle)
+        return stage_stream(store, handle)
 
 
-def put_stream(store: Path, stream: BinaryIO, limit: int | None = None) -> tuple[str, int]:
-    """``put`` for an open stream; ``TooLarge`` (nothing stored) past ``limit`` bytes."""
+def stage_stream(store: Path, stream: BinaryIO, limit: int | None = None) -> Staged:
+    """``stage`` for an open stream; ``TooLarge`` (nothing kept) past ``limit`` bytes."""
     store.mkdir(parents=True, exist_ok=True)
     sweep(store)
     h = hashlib.sha256()
@@ -68,15 +83,41 @@ def put_stream(store: Path, stream: BinaryIO, limit: int | None = None) -> tuple
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        sha256 = h.hexdigest()
-        target = location(store, sha256)
-        if target.is_file() and check_file(store, sha256) is None:
-            return sha256, size  # already stored intact
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary.replace(target)
-        return sha256, size
-    finally:
+    except BaseException:
         temporary.unlink(missing_ok=True)
+        raise
+    return Staged(h.hexdigest(), size, temporary)
+
+
+def place(store: Path, staged: Staged) -> tuple[str, int]:
+    """Move a staged file to its digest (a no-op if already there intact, a repair if the
+    stored copy was damaged); a rename, cheap inside the write lock."""
+    target = location(store, staged.sha256)
+    if target.is_file() and check_file(store, staged.sha256) is None:
+        staged.discard()
+        return staged.sha256, staged.size
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged.temporary.replace(target)
+    return staged.sha256, staged.size
+
+
+def put(store: Path, source: Path) -> tuple[str, int]:
+    """Copy ``source`` into the store (atomically; a no-op if already there intact, and a
+    repair if the stored copy was damaged)."""
+    staged = stage(store, source)
+    try:
+        return place(store, staged)
+    finally:
+        staged.discard()
+
+
+def put_stream(store: Path, stream: BinaryIO, limit: int | None = None) -> tuple[str, int]:
+    """``put`` for an open stream; ``TooLarge`` (nothing stored) past ``limit`` bytes."""
+    staged = stage_stream(store, stream, limit)
+    try:
+        return place(store, staged)
+    finally:
+        staged.discard()
 
 
 def _temporary(store: Path) -> tuple[int, str]:

@@ -88,22 +88,28 @@ class Register:
 
     def record(self, item: AnyEvidence, source: str = "evidence") -> str:
         """Validate ``item`` against the register and store it; returns the evidence id."""
-        stored = None
+        staged = None
         if item.attachment is not None and item.attachment.is_file():
             # Copied and hashed before the write lock: other writers wait for no file copy.
-            stored = attachments.put(self.store, item.attachment)
-        with self.write() as db:
-            return self.record_in(db, item, source, stored)
+            # It is moved into place only when the record is valid (a refused one stores
+            # nothing); the temporary copy is removed in every case.
+            staged = attachments.stage(self.store, item.attachment)
+        try:
+            with self.write() as db:
+                return self.record_in(db, item, source, staged)
+        finally:
+            if staged is not None:
+                staged.discard()
 
     def record_in(
         self,
         db: Connection,
         item: AnyEvidence,
         source: str = "evidence",
-        stored: tuple[str, int] | None = None,
+        stored: attachments.Staged | None = None,
     ) -> str:
-        """``record`` inside the caller's write transaction (``stored``: the attachment's
-        digest and size, when ``record`` already put it in the store)."""
+        """``record`` inside the caller's write transaction (``stored``: the attachment as
+        ``record`` staged it, moved into place here once the record is valid)."""
         current = self._current_use_cases(db, item.production, item.use_cases)
         errors = self._check_scope(db, item, current, source)
         if item.attachment is not None and not item.attachment.is_file():
@@ -115,7 +121,11 @@ class Register:
         events: list[Event] = []
         attachment_sha = None
         if item.attachment is not None:
-            attachment_sha, size = stored or attachments.put(self.store, item.attachment)
+            attachment_sha, size = (
+                attachments.place(self.store, stored)
+                if stored is not None
+                else attachments.put(self.store, item.attachment)
+            )
             known = db.execute(
                 select(schema.attachments).where(schema.attachments.c.sha256 == attachment_sha)
             ).first()
