@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,17 @@ from clearance.register.db import WRITE
 from clearance.register.evidence import AnyEvidence, Consent, details_of
 from clearance.register.importer import ImportSummary
 
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _queue_for(engine: Engine) -> AbstractContextManager[Any]:
+    """The in-process write queue of a SQLite database (PostgreSQL queues writers itself)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(str(engine.url), threading.Lock())
+
 
 class Register:
     def __init__(self, engine: Engine, store: Path, actor: str) -> None:
@@ -41,8 +53,14 @@ class Register:
     def write(self) -> Iterator[Connection]:
         """One write transaction, serialised with every other writer from its first statement:
         SQLite takes its write lock with BEGIN IMMEDIATE; PostgreSQL locks the audit head row
-        (so two imports, or two revocations, never interleave their reads and writes)."""
-        with self.engine.connect().execution_options(**{WRITE: True}) as connection:
+        (so two imports, or two revocations, never interleave their reads and writes). Within
+        one process, writers to the same SQLite database queue on a lock before taking a
+        connection: a writer waiting in SQLite's busy handler would hold a pooled connection
+        that readers need, and sleeps in growing steps rather than in turn."""
+        with (
+            _queue_for(self.engine),
+            self.engine.connect().execution_options(**{WRITE: True}) as connection,
+        ):
             for attempt in range(5):
                 try:
                     connection.begin()
