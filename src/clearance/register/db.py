@@ -44,7 +44,14 @@ def _redacted(url: str) -> str:
 
 def _connect(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        # A web server's threads read concurrently: SQLite connections are cheap, so the pool
+        # is wide enough that readers do not queue behind the (serialised) writers.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+            pool_size=20,
+            max_overflow=40,
+        )
         event.listen(engine, "connect", _sqlite_settings)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
