@@ -371,3 +371,22 @@ def test_postgresql_connection_lost_mid_import(
     assert "database" in rest
     result = verified(cli)
     assert result["events"] == 0
+
+
+def test_output_to_a_device_writes_into_it_never_replaces_it(
+    workspace: Path, cli: Cli, tmp_path: Path
+) -> None:
+    """`-o /dev/null` or `-o /dev/full` (here: the same devices made under the test's folder)
+    is written into, as `cp` does; a full device is exit 2; the node stays a device."""
+    import stat
+
+    (workspace / "m.yaml").write_text(MINIMAL)
+    assert cli("import", workspace / "m.yaml").code == 0
+    null, full = tmp_path / "null", tmp_path / "full"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    assert cli("manifest", "export", "-o", null).code == 0
+    run = cli("manifest", "export", "-o", full)
+    assert run.code == 2 and "No space left" in run.stderr, run.stderr
+    for device in (null, full):
+        assert stat.S_ISCHR(device.lstat().st_mode), f"{device.name} was replaced by a file"

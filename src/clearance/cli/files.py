@@ -20,7 +20,18 @@ def check_writable(path: Path) -> None:
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write through a temporary file beside ``path`` and rename: never a half-written file."""
+    """Write through a temporary file beside ``path`` and rename: never a half-written file.
+
+    A target that exists and is neither a file nor a folder (``/dev/stdout``, ``/dev/null``,
+    a FIFO) is written into, as ``cp`` would, never replaced by a file."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            with path.open("wb") as f:
+                write(f)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise ManifestError([InputError(str(path), None, "", why)]) from exc
+        return
     temporary = path.with_name(f".{path.name}.part")
     try:
         with temporary.open("wb") as f:
