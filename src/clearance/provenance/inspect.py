@@ -100,6 +100,9 @@ def _inspect(file: Path, kind: str, size: int, digest: str, options: ScanOptions
     facts = FileFacts(media_type=kind, size=size, errors=failed, **parts)
     if not reason and facts.decode.state in ("fail", "empty"):
         reason = facts.decode.detail or f"decode: {facts.decode.state}"
+    if not reason and (facts.generator.oversized or facts.xmp.oversized):
+        blocks = facts.generator.oversized + (["XMP packet"] if facts.xmp.oversized else [])
+        reason = "metadata larger than the reading bound, not read: " + ", ".join(blocks)
     return {
         "media_type": kind,
         "size": size,

@@ -105,6 +105,7 @@ class XmpFacts(_Facts):
     creator_tool: str = ""  # xmp:CreatorTool
     provenance: str = ""  # dcterms:provenance
     description_parameters: bool = False  # an A1111-style "Steps: N" block in dc:description
+    oversized: bool = False  # an XMP packet larger than the reading bound: not read
 
 
 class AigcFacts(_Facts):
@@ -125,6 +126,9 @@ class GeneratorFacts(_Facts):
     names: list[str] = Field(default_factory=list)
     watermark: str = ""  # a weak invisible-watermark reading, when checked
     prompt: str = ""  # the prompt in those parameters, when a parser could read it (bounded)
+    # Metadata blocks (PNG text, EXIF) larger than the reading bound, by where: not read, so
+    # what they hold — generator parameters, a label — is unknown.
+    oversized: list[str] = Field(default_factory=list)
 
 
 class DecodeFacts(_Facts):

@@ -47,33 +47,41 @@ def walk(roots: list[Path]) -> Iterator[Entry]:
         yield from _walk_dir(base, prefix, os.path.realpath(base))
 
 
-def _walk_dir(folder: str, prefix: int, real_root: str) -> Iterator[Entry]:
-    try:
-        with os.scandir(folder) as listing:
-            items = sorted(listing, key=lambda e: e.name)
-    except OSError:
-        return
-    subdirs = []
-    for item in items:
-        display = printable(item.path[prefix:])
+def _walk_dir(root: str, prefix: int, real_root: str) -> Iterator[Entry]:
+    """Depth-first, files of a folder before its subfolders, names sorted — with an explicit
+    stack, so a tree thousands of folders deep cannot exhaust Python's recursion. A folder
+    that cannot be listed is an entry of its own (reported unreadable with the reason):
+    a scan used as a delivery gate must never pass over what it could not see."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
         try:
-            if item.is_symlink():
-                if not item.is_dir():  # symlinked folders are never followed (no loops)
-                    yield _stat_entry(item.path, display, inside=real_root)
-                continue
-            if item.is_dir(follow_symlinks=False):
-                subdirs.append(item.path)
-                continue
-            if not item.is_file(follow_symlinks=False):
-                yield Entry(item.path, display, 0, 0, 0, "not a regular file")
-                continue
-            st = item.stat(follow_symlinks=False)
+            with os.scandir(folder) as listing:
+                items = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            yield Entry(item.path, display, 0, 0, 0, f"cannot stat: {exc.strerror}")
+            shown = printable(folder[prefix:] or os.path.basename(folder))
+            yield Entry(folder, shown, 0, 0, 0, f"cannot list this folder: {exc.strerror}")
             continue
-        yield Entry(item.path, display, st.st_size, st.st_mtime_ns, st.st_ino)
-    for sub in subdirs:
-        yield from _walk_dir(sub, prefix, real_root)
+        subdirs = []
+        for item in items:
+            display = printable(item.path[prefix:])
+            try:
+                if item.is_symlink():
+                    if not item.is_dir():  # symlinked folders are never followed (no loops)
+                        yield _stat_entry(item.path, display, inside=real_root)
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    subdirs.append(item.path)
+                    continue
+                if not item.is_file(follow_symlinks=False):
+                    yield Entry(item.path, display, 0, 0, 0, "not a regular file")
+                    continue
+                st = item.stat(follow_symlinks=False)
+            except OSError as exc:
+                yield Entry(item.path, display, 0, 0, 0, f"cannot stat: {exc.strerror}")
+                continue
+            yield Entry(item.path, display, st.st_size, st.st_mtime_ns, st.st_ino)
+        stack.extend(reversed(subdirs))  # the first subfolder is walked next, as before
 
 
 def _stat_entry(path: str, display: str, inside: str | None) -> Entry:

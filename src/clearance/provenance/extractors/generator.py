@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clearance.provenance.containers import (
+    PNG_TEXT_CHUNKS,
     Block,
     Source,
     StructureError,
@@ -39,6 +40,7 @@ from clearance.provenance.containers import (
     meta_children,
     open_source,
     png_chunks,
+    png_keyword,
     png_text,
     riff_chunks,
 )
@@ -94,6 +96,7 @@ class Found:
     aigc: list[tuple[str, str]] = field(default_factory=list)  # (where, AIGC label text)
     ihdr: bytes = b""
     idat: list[Block] = field(default_factory=list)
+    oversized: list[str] = field(default_factory=list)  # blocks over the bound, by where
 
 
 def _gather(src: Source, media_type: str, limit: int) -> Found:
@@ -108,6 +111,8 @@ def _gather(src: Source, media_type: str, limit: int) -> Found:
 def _jpeg(src: Source, found: Found, limit: int) -> None:
     for seg in jpeg_segments(src):
         if seg.kind == b"\xe1" and src.read(seg.offset, 6) == b"Exif\0\0":
+            if seg.length - 6 > limit:
+                found.oversized.append(f"JPEG EXIF ({seg.length} bytes)")
             _exif(Source(src.read(seg.offset + 6, min(seg.length - 6, limit))), found, "EXIF")
         elif seg.kind == b"\xfe":  # COM
             found.texts.append(("JPEG comment", _decode(src.read(seg.offset, seg.length))))
@@ -119,12 +124,20 @@ def _png(src: Source, found: Found, limit: int) -> None:
             found.ihdr = src.read(chunk.offset, 13)
         elif chunk.kind == b"IDAT":
             found.idat.append(chunk)
-        elif chunk.kind == b"eXIf" and chunk.length <= limit:
-            _exif(Source(src.read(chunk.offset, chunk.length)), found, "PNG eXIf")
-        else:
+        elif chunk.kind == b"eXIf":
+            if chunk.length > limit:
+                found.oversized.append(f"PNG eXIf ({chunk.length} bytes)")
+            else:
+                _exif(Source(src.read(chunk.offset, chunk.length)), found, "PNG eXIf")
+        elif chunk.kind in PNG_TEXT_CHUNKS:
             text = png_text(src, chunk, limit)
             if text is not None:
                 _png_entry(found, text.keyword, text.text)
+            elif chunk.length > limit or chunk.kind != b"tEXt":  # too big, or inflates past it
+                keyword = png_keyword(src, chunk)
+                found.oversized.append(
+                    f"PNG {chunk.kind.decode()} '{keyword}' ({chunk.length} bytes)"
+                )
 
 
 def _png_entry(found: Found, keyword: str, text: str) -> None:
@@ -142,7 +155,9 @@ def _png_entry(found: Found, keyword: str, text: str) -> None:
 
 def _webp(src: Source, found: Found, limit: int) -> None:
     for chunk in riff_chunks(src):
-        if chunk.kind == b"EXIF" and chunk.length <= limit:
+        if chunk.kind == b"EXIF" and chunk.length > limit:
+            found.oversized.append(f"WebP EXIF ({chunk.length} bytes)")
+        elif chunk.kind == b"EXIF":
             blob = src.read(chunk.offset, chunk.length)
             _exif(Source(blob.removeprefix(b"Exif\0\0")), found, "WebP EXIF")
 
@@ -623,6 +638,7 @@ class GeneratorExtractor:
             software=next((value for _, value in found.software if value), ""),
             names=_names(found, xmp.props.get(CREATOR_TOOL, ""), xmp.props.get(CREDIT, "")),
             prompt=hits.prompt,
+            oversized=found.oversized,
         )
         aigc = aigc_facts(found.aigc)
         signals = list(_signals(hits, found, aigc))

@@ -105,8 +105,11 @@ class Packet:
 Finder = Callable[[Source, int], list[Packet]]
 
 
+BOUND_HIT = "exceeds max_metadata_bytes"
+
+
 def _too_large(where: str, size: int) -> Packet:
-    return Packet(where, error=f"XMP packet of {size} bytes exceeds max_metadata_bytes")
+    return Packet(where, error=f"XMP packet of {size} bytes {BOUND_HIT}")
 
 
 def _block_packet(src: Source, where: str, offset: int, length: int, limit: int) -> Packet:
@@ -163,7 +166,10 @@ def _png(src: Source, limit: int) -> list[Packet]:
             if chunk.kind in PNG_TEXT_CHUNKS and png_keyword(src, chunk) == _PNG_XMP:
                 text = png_text(src, chunk, limit)
                 if text is None:
-                    return [Packet("PNG " + chunk.kind.decode(), error="corrupt or too large")]
+                    where = "PNG " + chunk.kind.decode()
+                    if chunk.length > limit:
+                        return [_too_large(where, chunk.length)]
+                    return [Packet(where, error="corrupt, or larger than its bound inflated")]
                 return [Packet("PNG " + chunk.kind.decode(), text.data)]
     except StructureError:
         pass
@@ -429,6 +435,7 @@ def _facts(read: XmpRead) -> XmpFacts:
         creator_tool=read.props.get(CREATOR_TOOL, ""),
         provenance=read.props.get(PROVENANCE, ""),
         description_parameters=has_sd_parameters(read.description),
+        oversized=BOUND_HIT in read.error or "larger than its bound" in read.error,
     )
 
 
