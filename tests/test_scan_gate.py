@@ -64,22 +64,21 @@ def test_a_tree_too_deep_for_recursion_is_walked_whole(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CLEARANCE_DATABASE_URL", raising=False)
     deep = tmp_path / "t"
-    folder = deep
     deep.mkdir()
-    for _ in range(1500):  # one level at a time: pathlib's own mkdir(parents=True) recurses
-        folder = folder / "d"
-        folder.mkdir()
-    info = PngImagePlugin.PngInfo()
-    info.add_text("parameters", A1111)
-    Image.new("RGB", (8, 8)).save(folder / "bottom.png", pnginfo=info)
     (deep / "top.txt").write_text("plain")
-    try:
+    levels = [deep]
+    try:  # built and removed one level at a time: pytest's own clean-up would recurse too deep
+        for _ in range(1500):
+            (levels[-1] / "d").mkdir()
+            levels.append(levels[-1] / "d")
+        info = PngImagePlugin.PngInfo()
+        info.add_text("parameters", A1111)
+        Image.new("RGB", (8, 8)).save(levels[-1] / "bottom.png", pnginfo=info)
         found = _scan(cli, deep)  # the JSON parses: it was not cut off
-    finally:  # remove it level by level: pytest's own clean-up would recurse too deep
-        (folder / "bottom.png").unlink()
-        while folder != deep:
-            folder.rmdir()
-            folder = folder.parent
+    finally:
+        (levels[-1] / "bottom.png").unlink(missing_ok=True)
+        for level in reversed(levels[1:]):
+            level.rmdir()
     bottom = [p for p in found if p.endswith("bottom.png")]
     assert len(bottom) == 1 and found[bottom[0]]["verdict"] == "ai-generated"
     assert "top.txt" in found
