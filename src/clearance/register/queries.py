@@ -331,6 +331,15 @@ def production_title(db: Connection, production: str) -> str | None:
     return None if found is None else str(found)
 
 
+def use_case_revision(db: Connection, production: str, uc_id: str) -> int | None:
+    """The use case's current revision (``None`` when the production has no such use case)."""
+    uc = schema.use_cases
+    found = db.execute(
+        select(uc.c.revision).where(uc.c.production_id == production, uc.c.uc_id == uc_id)
+    ).scalar()
+    return None if found is None else int(found)
+
+
 def current_use_case_ids(db: Connection, production: str) -> list[str]:
     """The production's use cases that are not withdrawn, in declaration order."""
     uc = schema.use_cases

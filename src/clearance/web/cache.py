@@ -98,9 +98,6 @@ class RegisterCache:
         """The evidence naming ``uc_id``, in recorded order."""
         return self._production(db, production, store).by_use_case.get(uc_id, [])
 
-    def index(self, db: Connection, production: str, store: Path) -> EvidenceIndex:
-        return self._production(db, production, store).index
-
     # -- keeping a production current --------------------------------------------------------
 
     def _day(self, db: Connection, production: str, on: dt.date, store: Path) -> _Day:

@@ -21,7 +21,7 @@ from clearance.manifest.models import Manifest
 from clearance.policy.engine import Engine
 from clearance.policy.intake.session import IntakeError, IntakeSession
 from clearance.policy.registry import resolve
-from clearance.register import importer, queries, schema
+from clearance.register import importer, manifest_export, queries, schema
 from clearance.register.accounts import Accounts, ReviewDecision, Role, declarers
 from clearance.register.evidence import Approval, Clearance, Consent, ReportUse
 from clearance.web.data import members as data_members
@@ -29,42 +29,15 @@ from clearance.web.deps import Context
 
 
 def production_manifest(ctx: Context, production: str) -> Manifest:
-    """The production as a manifest with no use cases: its context, and the tools and talent
-    its current use cases declare (the registries the intake chooses from)."""
+    """The production as a manifest with no use cases: its context, packs, and the tools and
+    talent its current use cases declare (the registries the intake chooses from) — the same
+    reconstruction as ``clearance manifest export``."""
     with ctx.register.read(snapshot=True) as db:
-        row = db.execute(
-            select(schema.productions).where(schema.productions.c.id == production)
-        ).first()
-        uc = schema.use_cases
-        ids = [
-            r.uc_id
-            for r in db.execute(
-                select(uc.c.uc_id).where(
-                    uc.c.production_id == production, uc.c.withdrawn.is_(False)
-                )
-            )
-        ]
-        bodies = queries.use_case_bodies(db, production, ids)
-    if row is None:
-        raise HTTPException(404, "no such production")
-    context: dict[str, Any] = {"id": production, "title": row.title}
-    tools: dict[str, Any] = {}
-    talent: dict[str, Any] = {}
-    for body in bodies.values():
-        context = {**body.get("production", {}), "title": row.title, **{"id": production}}
-        for tool in body.get("tools", []):
-            tools.setdefault(tool["id"], tool)
-        for performer in body.get("performers", []):
-            talent.setdefault(performer["id"], performer)
-    return Manifest.model_validate(
-        {
-            "version": 1,
-            "production": context,
-            "tools": list(tools.values()),
-            "talent": list(talent.values()),
-            "use_cases": [],
-        }
-    )
+        try:
+            data = manifest_export.production_manifest(db, production, use_cases=False)
+        except LookupError as exc:
+            raise HTTPException(404, "no such production") from exc
+    return Manifest.model_validate(data)
 
 
 def session(ctx: Context, production: str, answers: dict[str, Any]) -> IntakeSession:
@@ -114,6 +87,35 @@ def intake_step(ctx: Context, production: str, answers: dict[str, Any]) -> dict[
     }
 
 
+def _decided(
+    ctx: Context,
+    production: str,
+    uc_id: str,
+    title: str,
+    description: str | None,
+    answers: dict[str, Any],
+) -> tuple[Manifest, Engine, Any]:
+    """The settled intake as a one-use-case manifest, its engine and the use case (422 while
+    a question is open or the answers do not make a valid use case)."""
+    intake = session(ctx, production, answers)
+    pending = intake.next_question()
+    if pending is not None:
+        raise HTTPException(422, f"not finished: answer {pending.fact}")
+    try:
+        use_case = intake.use_case(uc_id, title, description)
+        data = intake.manifest.model_copy(update={"use_cases": [use_case]})
+        manifest = Manifest.model_validate(data.model_dump(mode="json"))
+        engine = Engine([resolve(p) for p in manifest.production.policies])
+    except (IntakeError, ManifestError, ValueError) as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return manifest, engine, use_case
+
+
+def _revision(ctx: Context, production: str, uc_id: str) -> int | None:
+    with ctx.register.read() as db:
+        return queries.use_case_revision(db, production, uc_id)
+
+
 def declare(
     ctx: Context,
     production: str,
@@ -123,37 +125,20 @@ def declare(
     answers: dict[str, Any],
 ) -> dict[str, Any]:
     """Decide and record a new use case (a partial import: other use cases are untouched)."""
-    intake = session(ctx, production, answers)
-    pending = intake.next_question()
-    if pending is not None:
-        raise HTTPException(422, f"not finished: answer {pending.fact}")
-    try:
-        use_case = intake.use_case(uc_id, title, description)
-    except IntakeError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    with ctx.register.read() as db:
-        known = db.execute(
-            select(schema.use_cases.c.uc_id).where(
-                schema.use_cases.c.production_id == production,
-                schema.use_cases.c.uc_id == uc_id,
-            )
-        ).first()
-    if known is not None:
+    manifest, engine, use_case = _decided(ctx, production, uc_id, title, description, answers)
+    if _revision(ctx, production, uc_id) is not None:
         raise HTTPException(409, f"use case {uc_id} already exists in {production}")
-    manifest = intake.manifest.model_copy(update={"use_cases": [use_case]})
+    # Declaring here reports the use to the studio (its reviewers work from this queue): the
+    # report-use evidence is recorded with the use case, in the same transaction.
+    report = ReportUse(
+        production=production,
+        use_cases=[uc_id],
+        date=dt.date.today(),
+        contact="studio reviewers (clearance review queue)",
+        channel="clearance web",
+        reference=f"declared by {ctx.who.user.username}",
+    )
     try:
-        manifest = Manifest.model_validate(manifest.model_dump(mode="json"))
-        engine = Engine([resolve(p) for p in manifest.production.policies])
-        # Declaring here reports the use to the studio (its reviewers work from this queue):
-        # the report-use evidence is recorded with the use case, in the same transaction.
-        report = ReportUse(
-            production=production,
-            use_cases=[uc_id],
-            date=dt.date.today(),
-            contact="studio reviewers (clearance review queue)",
-            channel="clearance web",
-            reference=f"declared by {ctx.who.user.username}",
-        )
         with ctx.register.write() as db:
             importer.import_manifest(db, ctx.register.actor, manifest, engine, partial=True)
             ctx.register.record_in(db, report, "intake")
@@ -444,43 +429,21 @@ def revise(
     """A new revision of a use case from edited answers, through the importer as declaring
     does: the decision is recomputed, and a use case with changes requested is back in the
     review queue (reviews belong to the revision they were made on)."""
-    with ctx.register.read() as db:
-        known = db.execute(
-            select(schema.use_cases.c.revision).where(
-                schema.use_cases.c.production_id == production,
-                schema.use_cases.c.uc_id == uc_id,
-            )
-        ).first()
-    if known is None:
+    before = _revision(ctx, production, uc_id)
+    if before is None:
         raise HTTPException(404, "no such use case")
-    intake = session(ctx, production, answers)
-    pending = intake.next_question()
-    if pending is not None:
-        raise HTTPException(422, f"not finished: answer {pending.fact}")
+    manifest, engine, use_case = _decided(ctx, production, uc_id, title, description, answers)
     try:
-        use_case = intake.use_case(uc_id, title, description)
-    except IntakeError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    manifest = intake.manifest.model_copy(update={"use_cases": [use_case]})
-    try:
-        manifest = Manifest.model_validate(manifest.model_dump(mode="json"))
-        engine = Engine([resolve(p) for p in manifest.production.policies])
         with ctx.register.write() as db:
             importer.import_manifest(db, ctx.register.actor, manifest, engine, partial=True)
     except (ManifestError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from exc
     decision = engine.decide(manifest, use_case)
-    with ctx.register.read() as db:
-        revision = db.execute(
-            select(schema.use_cases.c.revision).where(
-                schema.use_cases.c.production_id == production,
-                schema.use_cases.c.uc_id == uc_id,
-            )
-        ).scalar_one()
+    revision = _revision(ctx, production, uc_id)
     return {
         "id": uc_id,
         "revision": revision,
-        "changed": revision != known.revision,
+        "changed": revision != before,
         "outcome": decision.outcome,
         "obligations": list(decision.obligations),
     }
