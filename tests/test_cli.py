@@ -35,6 +35,7 @@ def test_check_json_matches_the_public_contract_and_baseline(cli: Cli) -> None:
     run = cli("check", EXAMPLE, "--format", "json")
     assert run.code == 1  # nothing recorded yet: obligations are open
     data: dict[str, Any] = json.loads(run.stdout)
+    assert data["format"] == "clearance.check/1"
     assert data["production"] == "neon-harbor-s1"
     (policy,) = data["policies"]
     pack = resolve("netflix-genai")

@@ -204,14 +204,19 @@ def explain(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the production manifest (format version 1)."""
+    """Print the JSON Schema of the production manifest (format version 1.1, which accepts
+    version 1 and 1.1 documents)."""
     from clearance.manifest.models import Manifest
 
     document = Manifest.model_json_schema()
+    document["properties"]["version"] = {
+        "description": "Format version: 1, or 1.1 when any field of manifest-v1.1 is used",
+        "enum": [1, 1.1, "1.1"],
+    }
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://clearance.dev/schema/manifest-v1.json",
+        "$id": "https://clearance.dev/schema/manifest-v1.1.json",
         **document,
-        "title": "clearance production manifest, version 1",
+        "title": "clearance production manifest, version 1.1",
     }
     sys.stdout.write(json.dumps(document, indent=2) + "\n")

@@ -66,6 +66,9 @@ def show(
     stdout.print(f"Source: {spec.source.publisher}, {spec.source.document}")
     stdout.print(f"        {spec.source.url}", highlight=False)
     stdout.print(f"File:   {pack.path} (sha256 {pack.sha256})", highlight=False)
+    if spec.scope is not None:
+        stdout.print(f"Scope:  {spec.scope.title} ({spec.scope.cites}); every rule holds only when")
+        stdout.print(Text("        " + " ".join(spec.scope.when.split())))
     table = Table(show_lines=True)
     effect = {"decision": "Outcome", "classifier": "Verdict", "findings": "Finding"}[spec.kind]
     for column in ("Rule", "Title", "When (CEL)", effect, "Obligations", "Cites"):

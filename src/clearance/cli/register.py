@@ -412,6 +412,7 @@ def status(
         summary = summarise(states)
         if output_format is Format.json:
             payload = {
+                "format": "clearance.status/1",
                 "production": prod,
                 "on": day.isoformat(),
                 "summary": summary,

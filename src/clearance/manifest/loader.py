@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.manifest.models import SLUG, TERRITORY, USE_CASE_ID, Manifest
+from clearance.manifest.models import SLUG, TERRITORY, USE_CASE_ID, V11_FIELDS, Manifest
 from clearance.manifest.yamlsafe import Document, load_document
 from clearance.perf import gc_paused
 
@@ -42,11 +42,14 @@ def parse_manifest(doc: Document, known_policies: Collection[str] | None = None)
     manifest: Manifest | None = None
     if not isinstance(doc.data, dict):
         raise ManifestError([InputError(doc.path, doc.line_of(()), "", "expected a mapping")])
+    version_one = doc.data.get("version") == 1 and type(doc.data.get("version")) is int
     try:
         with gc_paused():
             manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend((tuple(e["loc"]), _describe(e)) for e in exc.errors())
+    if version_one:
+        problems.extend(_v11_fields(doc.data))
     problems.extend(_cross_references(doc.data, known_policies))
     if doc.may_hold_control_characters:
         problems.extend(_control_characters(doc.data, ()))
@@ -175,6 +178,7 @@ def _cross_references(
                         ("use_cases", i, "talent", key),
                         f"{key}: {value} requires at least one performer in talent.performers",
                     )
+        yield from _v11_cross_fields(uc, i)
         output = uc.get("output") if isinstance(uc.get("output"), dict) else {}
         assert isinstance(output, dict)
         on_screen = output.get("on_screen", "none")
@@ -184,6 +188,69 @@ def _cross_references(
                 f"on_screen: {on_screen} requires destination: final"
                 f" (got {output.get('destination')!r})",
             )
+
+
+def _v11_fields(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """Fields of manifest v1.1 in a ``version: 1`` document: unknown keys to a v1 reader, with
+    the hint the v1.1 spec asks for (not a "did you mean" that could rename them into v1 facts).
+    """
+    for where, name in V11_FIELDS:
+        for loc, record in _records(data, where):
+            if isinstance(record, dict) and name in record:
+                message = f"unknown key {name!r} in a version 1 manifest; needs version: 1.1"
+                yield (*loc, name), message
+
+
+def _records(data: Any, where: str) -> Iterator[tuple[Loc, Any]]:
+    """``("use_cases[].output")`` → every ``(location, mapping)`` found there."""
+    found: list[tuple[Loc, Any]] = [((), data)]
+    for part in where.split("."):
+        key = part.removesuffix("[]")
+        step: list[tuple[Loc, Any]] = []
+        for loc, value in found:
+            child = value.get(key) if isinstance(value, dict) else None
+            if part.endswith("[]"):
+                step.extend(((*loc, key, i), item) for i, item in enumerate(_list(child)))
+            elif child is not None:
+                step.append(((*loc, key), child))
+        found = step
+    return iter(found)
+
+
+def _v11_cross_fields(uc: dict[str, Any], i: int) -> Iterator[tuple[Loc, str]]:
+    """Cross-field rules 1-4 of manifest-v1.1, each reported at the field named first."""
+    output = uc.get("output") if isinstance(uc.get("output"), dict) else {}
+    talent = uc.get("talent") if isinstance(uc.get("talent"), dict) else {}
+    writing = uc.get("writing") if isinstance(uc.get("writing"), dict) else {}
+    assert isinstance(output, dict) and isinstance(talent, dict) and isinstance(writing, dict)
+    if output.get("synthetic_performer") in ("yes", True):
+        replica = talent.get("replica", "none")
+        if replica != "none":
+            yield (
+                ("use_cases", i, "output", "synthetic_performer"),
+                f"synthetic_performer: yes requires talent.replica: none (got {replica!r}); "
+                "a synthetic performer resembles no identifiable person, a replica does",
+            )
+        technique = uc.get("technique", "generate")
+        if technique not in ("generate", "alter"):
+            yield (
+                ("use_cases", i, "output", "synthetic_performer"),
+                f"synthetic_performer: yes requires technique generate or alter (got "
+                f"{technique!r}); enhance adds no new content",
+            )
+    media = _list(output.get("media"))
+    for key in ("given_to_writer", "by_writer"):
+        if writing.get(key) in ("yes", True) and "media" in output and "text" not in media:
+            yield (
+                ("use_cases", i, "writing", key),
+                f"{key}: yes requires text in output.media (written material); got {media!r}",
+            )
+    depiction = talent.get("depiction", "role")
+    if depiction != "role" and not _list(talent.get("performers")):
+        yield (
+            ("use_cases", i, "talent", "depiction"),
+            f"depiction: {depiction} requires at least one performer in talent.performers",
+        )
 
 
 def _control_characters(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:

@@ -1,15 +1,24 @@
-"""Pydantic models of manifest v1.
+"""Pydantic models of manifest v1 and v1.1.
 
-Names, values and defaults are fixed by the public spec. Every model forbids unknown keys: a
-typo must never silently weaken a check. Tri-state answers accept ``yes | no | unsure`` (YAML
-``true``/``false`` are read as yes/no); ``unsure`` is kept as its own value everywhere.
+Names, values and defaults are fixed by the public specs. Version 1.1 only adds optional facts
+(``V11_FIELDS``); a version-1 document that uses one is rejected by the loader. Every model
+forbids unknown keys: a typo must never silently weaken a check. Tri-state answers accept
+``yes | no | unsure`` (YAML ``true``/``false`` are read as yes/no); ``unsure`` is kept as its
+own value everywhere.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
 USE_CASE_ID = r"^[A-Za-z0-9._-]+$"
@@ -25,11 +34,14 @@ def _tri_state(value: Any) -> Any:
     return value
 
 
-def _whole_number(value: Any) -> Any:
-    """``version: 1`` only: not ``true``, not ``1.0`` (which Python would equate with 1)."""
-    if type(value) is not int:
-        raise ValueError("expected the whole number 1")
-    return value
+def _format_version(value: Any) -> Any:
+    """``version: 1`` (not ``true``, not ``1.0``) or ``version: 1.1`` (the number or the string
+    ``"1.1"``); kept as the number ``1`` or ``1.1``, so a dumped manifest reads back."""
+    if type(value) is int and value == 1:
+        return 1
+    if (type(value) is float and value == 1.1) or value == "1.1":
+        return 1.1
+    raise ValueError(f"expected the format version 1 or 1.1; got {value!r}")
 
 
 TriState = Annotated[Literal["yes", "no", "unsure"], BeforeValidator(_tri_state)]
@@ -51,6 +63,19 @@ Replica = Literal["none", "likeness", "voice", "likeness-and-voice"]
 ReplicaUse = Literal["none", "as-performed", "safety", "unrecognizable", "new-performance"]
 Alteration = Literal["none", "customary", "significant"]
 Format = Literal["scripted", "documentary", "unscripted", "animation", "commercial"]
+Depiction = Literal["role", "self", "commentary", "news"]
+#: ``1`` or ``1.1`` (a float: ``Literal`` cannot say so, ``_format_version`` checks it).
+FormatVersion = int | float
+
+#: Fields added by manifest v1.1, as (model location, field name). A version-1 document that
+#: uses one is an input error ("needs version: 1.1").
+V11_FIELDS: tuple[tuple[str, str], ...] = (
+    ("talent[]", "represented"),
+    ("use_cases[].output", "depicts_real"),
+    ("use_cases[].output", "synthetic_performer"),
+    ("use_cases[].talent", "depiction"),
+    ("use_cases[]", "writing"),
+)
 
 
 class _Strict(BaseModel):
@@ -83,6 +108,7 @@ class Performer(_Strict):
     name: str = Field(min_length=1)
     union: str | None = None
     deceased: TriState = "no"
+    represented: TriState = "unsure"  # v1.1
 
 
 class Output(_Strict):
@@ -92,6 +118,8 @@ class Output(_Strict):
     element: Element = "none"
     resembles_protected: TriState = "unsure"
     could_mislead: TriState = "no"
+    depicts_real: TriState = "unsure"  # v1.1
+    synthetic_performer: TriState = "unsure"  # v1.1
 
 
 class Inputs(_Strict):
@@ -109,6 +137,14 @@ class TalentUse(_Strict):
     alteration: Alteration = "none"
     model_reuse: TriState = "no"
     replaces_union_work: TriState = "no"
+    depiction: Depiction = "role"  # v1.1
+
+
+class Writing(_Strict):
+    """Written material and the people who write it (v1.1)."""
+
+    given_to_writer: TriState = "unsure"
+    by_writer: TriState = "unsure"
 
 
 class UseCase(_Strict):
@@ -121,19 +157,76 @@ class UseCase(_Strict):
     output: Output
     inputs: Inputs = Field(default_factory=Inputs)
     talent: TalentUse = Field(default_factory=TalentUse)
+    writing: Writing = Field(default_factory=Writing)  # v1.1
 
 
 class Manifest(_Strict):
-    """A whole production manifest (spec: manifest-v1)."""
+    """A whole production manifest (spec: manifest-v1, manifest-v1.1)."""
 
-    version: Annotated[Literal[1], BeforeValidator(_whole_number)]
+    version: Annotated[FormatVersion, BeforeValidator(_format_version)]
     production: Production
     tools: list[Tool] = Field(default_factory=list)
     talent: list[Performer] = Field(default_factory=list)
     use_cases: list[UseCase] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _as_its_version(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A version-1 manifest dumps without the v1.1 fields (at their defaults), so that
+        what is dumped reads back as the same document."""
+        data: dict[str, Any] = handler(self)
+        if self.version == 1:
+            for performer in data.get("talent", []):
+                strip_v11_defaults("performer", performer)
+            for use_case in data.get("use_cases", []):
+                strip_v11_defaults("use_case", use_case)
+        return data
 
     def tool(self, tool_id: str) -> Tool:
         return next(t for t in self.tools if t.id == tool_id)
 
     def performer(self, performer_id: str) -> Performer:
         return next(p for p in self.talent if p.id == performer_id)
+
+
+#: The v1.1 fields at their defaults, by record kind (see ``strip_v11_defaults``).
+_V11_DEFAULTS: dict[str, dict[str, Any]] = {
+    "performer": {"represented": "unsure"},
+    "use_case": {
+        "output": {"depicts_real": "unsure", "synthetic_performer": "unsure"},
+        "talent": {"depiction": "role"},
+        "writing": {"given_to_writer": "unsure", "by_writer": "unsure"},
+    },
+}
+
+
+def strip_v11_defaults(kind: Literal["performer", "use_case"], data: dict[str, Any]) -> None:
+    """Remove (in place) the v1.1 fields of a dumped record that hold their defaults.
+
+    A v1 record then dumps exactly as it did before v1.1 existed: its stored revisions keep
+    their content digests, and what is written back is a valid version-1 record."""
+    for key, default in _V11_DEFAULTS[kind].items():
+        if isinstance(default, dict):
+            block = data.get(key)
+            if isinstance(block, dict):
+                for name, value in default.items():
+                    if block.get(name) == value:
+                        del block[name]
+                if key == "writing" and not block:
+                    del data[key]
+        elif data.get(key) == default:
+            del data[key]
+
+
+def needs_v11(data: dict[str, Any]) -> bool:
+    """Does a manifest document (plain data) use any field of manifest v1.1?"""
+    if any(isinstance(p, dict) and "represented" in p for p in data.get("talent") or []):
+        return True
+    for use_case in data.get("use_cases") or []:
+        if not isinstance(use_case, dict):
+            continue
+        output, talent = use_case.get("output") or {}, use_case.get("talent") or {}
+        if "writing" in use_case or "depiction" in talent:
+            return True
+        if "depicts_real" in output or "synthetic_performer" in output:
+            return True
+    return False

@@ -2,7 +2,9 @@
 
 A pack ships a cases file: a manifest (by relative path) and, per use case, the expected
 outcome, obligations, rules fired and advisories. ``run_cases`` decides the manifest with the
-pack alone and compares.
+pack alone and compares. A cases file may instead name the ``packs`` to decide with together
+(the combined examples of several packs); such files in ``packs/_combined/`` are run as part
+of every built-in pack they name.
 """
 
 from __future__ import annotations
@@ -38,7 +40,27 @@ class CasesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     manifest: str
+    packs: list[str] | None = Field(
+        default=None,
+        description="Decide with these packs together (built-in ids, in order); default: the "
+        "pack under test alone",
+    )
     cases: list[ExpectedCase] = Field(min_length=1)
+
+
+#: Cases that decide several built-in packs together (``packs:`` names them).
+COMBINED_DIR = Path(__file__).parent / "packs" / "_combined"
+
+
+def case_files(pack: Pack) -> list[Path]:
+    """The pack's own cases file and every combined cases file that names it."""
+    own = pack.cases_path()
+    files = [own] if own is not None else []
+    if pack.path.parent.parent == COMBINED_DIR.parent:  # a built-in pack
+        for path in sorted(COMBINED_DIR.glob("*cases*.yaml")):
+            if pack.id in (load_cases(path).packs or []):
+                files.append(path)
+    return files
 
 
 class FactCase(BaseModel):
@@ -87,17 +109,30 @@ def _load(path: Path, model: type[_Cases]) -> _Cases:
 
 
 def run_cases(pack: Pack, cases_path: Path | None = None) -> list[CaseResult]:
-    """Decide the pack's golden manifest and compare with every expected case."""
-    path = cases_path or pack.cases_path()
-    if path is None:
+    """Decide the pack's golden manifests and compare with every expected case (the pack's own
+    cases file and the combined ones naming it, or only ``cases_path``)."""
+    paths = [cases_path] if cases_path is not None else case_files(pack)
+    if not paths:
         raise ManifestError(
             [InputError(str(pack.path), None, "cases", "this pack has no cases file")]
         )
     if pack.spec.kind != "decision":
-        return _run_fact_cases(pack, _load(path, FactCasesFile))
+        return [r for path in paths for r in _run_fact_cases(pack, _load(path, FactCasesFile))]
+    return [result for path in paths for result in _run_decision_cases(pack, path)]
+
+
+def _run_decision_cases(pack: Pack, path: Path) -> list[CaseResult]:
+    from clearance.policy.registry import resolve
+
     cases = load_cases(path)
+    packs = [pack]
+    if cases.packs is not None:
+        if pack.id not in cases.packs:
+            problem = f"{path.name} decides with {cases.packs}, not with {pack.id}"
+            return [CaseResult(path.name, [], "—", [], [], [], [problem])]
+        packs = [pack if name == pack.id else resolve(name) for name in cases.packs]
     manifest = load_manifest(path.parent / cases.manifest)
-    decisions = {d.id: d for d in Engine([pack]).decide_all(manifest)}
+    decisions = {d.id: d for d in Engine(packs).decide_all(manifest)}
     results = []
     for case in cases.cases:
         decision = decisions.get(case.use_case)

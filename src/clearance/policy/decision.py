@@ -72,8 +72,13 @@ class PackRef:
     sha256: str
 
 
+#: Schema id and version of ``clearance check --format json`` (like ``clearance.cuesheet/1``).
+CHECK_FORMAT = "clearance.check/1"
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
+    format: str = field(default=CHECK_FORMAT, init=False)
     production: str
     policies: list[PackRef]
     use_cases: list[Decision]
@@ -93,8 +98,9 @@ def write_json(
     out: TextIO, production: str, policies: list[PackRef], decisions: Iterable[Decision]
 ) -> None:
     """Stream the same text as ``to_json``, one decision at a time (bounded memory)."""
-    head = _ANY.dump_json({"production": production, "policies": policies}, indent=2).decode()
-    out.write(head.removesuffix("\n}") + ',\n  "use_cases": [')
+    head = {"format": CHECK_FORMAT, "production": production, "policies": policies}
+    head_text = _ANY.dump_json(head, indent=2).decode()
+    out.write(head_text.removesuffix("\n}") + ',\n  "use_cases": [')
     separator = "\n    "
     for decision in decisions:
         out.write(

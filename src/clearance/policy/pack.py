@@ -45,7 +45,22 @@ class Source(_Strict):
 
 
 class ConditionalObligation(_Strict):
+    """An obligation with its own condition and/or the form it must take (for example how an
+    audience disclosure must look under this rule)."""
+
     id: str
+    when: str | None = None
+    form: str | None = Field(
+        default=None, description="What meeting the obligation must look like under this rule"
+    )
+
+
+class ScopeSpec(_Strict):
+    """Where a pack applies at all (e.g. a law's territories): every rule and advisory of the
+    pack holds only where the scope holds; out of scope the pack still runs and finds nothing."""
+
+    title: str
+    cites: str
     when: str
 
 
@@ -120,6 +135,7 @@ class PackSpec(_Strict):
     default: str | None = Field(
         default=None, description="Verdict or finding when no rule holds (classifier, findings)"
     )
+    scope: ScopeSpec | None = None
     rules: list[RuleSpec] = Field(min_length=1)
     advisories: list[AdvisorySpec] = Field(default_factory=list)
 
@@ -151,6 +167,7 @@ class Rule:
     condition: Condition
     obligations: tuple[tuple[str, Condition | None], ...]
     citation: Citation
+    forms: tuple[tuple[str, str], ...] = ()  # (obligation id, the form this rule asks for)
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,7 @@ class Pack:
     sha256: str
     rules: tuple[Rule, ...]
     advisories: tuple[Advisory, ...]
+    scope: Condition | None = None
 
     @property
     def id(self) -> str:
@@ -216,6 +234,14 @@ def load_pack(path: Path) -> Pack:
     errors: list[InputError] = []
     schema = SCHEMAS[spec.reads]
     seen: set[str] = set()
+    scope = None
+    if spec.scope is not None:
+        scope = _compile(doc, ("scope", "when"), "scope", spec.scope.when, errors, schema)
+
+    def scoped(when: str) -> str:
+        """A rule's condition within the pack's scope (one compiled CEL program)."""
+        return when if spec.scope is None else f"({spec.scope.when}) && ({when})"
+
     rules = []
     for i, rule in enumerate(spec.rules):
         if rule.id in seen:
@@ -223,17 +249,29 @@ def load_pack(path: Path) -> Pack:
                 InputError(doc.path, doc.line_of(("rules", i, "id")), rule.id, "duplicate rule id")
             )
         seen.add(rule.id)
-        condition = _compile(doc, ("rules", i, "when"), rule.id, rule.when, errors, schema)
+        condition = _compile(doc, ("rules", i, "when"), rule.id, scoped(rule.when), errors, schema)
         obligations: list[tuple[str, Condition | None]] = []
+        forms: list[tuple[str, str]] = []
         for j, ob in enumerate(rule.obligations):
             if isinstance(ob, str):
                 obligations.append((ob, None))
-            else:
+                continue
+            when = None
+            if ob.when is not None:
                 loc = ("rules", i, "obligations", j, "when")
-                obligations.append((ob.id, _compile(doc, loc, rule.id, ob.when, errors, schema)))
+                when = _compile(doc, loc, rule.id, ob.when, errors, schema)
+            obligations.append((ob.id, when))
+            if ob.form:
+                forms.append((ob.id, ob.form))
         if condition is not None:
             rules.append(
-                Rule(rule, condition, tuple(obligations), _citation(spec, rule.cites, rule.url))
+                Rule(
+                    rule,
+                    condition,
+                    tuple(obligations),
+                    _citation(spec, rule.cites, rule.url),
+                    tuple(forms),
+                )
             )
     advisories = []
     for i, adv in enumerate(spec.advisories):
@@ -244,13 +282,15 @@ def load_pack(path: Path) -> Pack:
                 )
             )
         seen.add(adv.id)
-        condition = _compile(doc, ("advisories", i, "when"), adv.id, adv.when, errors, schema)
+        condition = _compile(
+            doc, ("advisories", i, "when"), adv.id, scoped(adv.when), errors, schema
+        )
         if condition is not None:
             advisories.append(Advisory(adv, condition, _citation(spec, adv.cites, adv.url)))
     if errors:
         raise ManifestError(errors)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Pack(spec, path, digest, tuple(rules), tuple(advisories))
+    return Pack(spec, path, digest, tuple(rules), tuple(advisories), scope)
 
 
 def _citation(spec: PackSpec, section: str, url: str | None) -> Citation:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from clearance.manifest.models import Manifest
+from clearance.manifest.models import Manifest, UseCase, strip_v11_defaults
 from clearance.policy.decision import Decision, to_jsonable
 from clearance.policy.engine import Engine
 from clearance.register import audit, schema
@@ -253,14 +253,17 @@ def _older_revisions(db: Connection, pks: list[int]) -> dict[int, set[str]]:
 
 
 def _bodies(manifest: Manifest) -> list[str]:
-    """Each use case's content as canonical JSON (what a revision stores and hashes)."""
+    """Each use case's content as canonical JSON (what a revision stores and hashes). The
+    v1.1 fields at their defaults are left out, so v1 content keeps the digest it always had."""
     tools = {t.id: t.model_dump(mode="json") for t in manifest.tools}
     talent = {p.id: p.model_dump(mode="json") for p in manifest.talent}
+    for performer in talent.values():
+        strip_v11_defaults("performer", performer)
     context = manifest.production.model_dump(mode="json", include={"id", "format", "territories"})
     return [
         canonical(
             {
-                "use_case": uc.model_dump(mode="json"),
+                "use_case": _use_case_body(uc),
                 "tools": [tools[t] for t in uc.tools],
                 "performers": [talent[p] for p in uc.talent.performers],
                 "production": context,
@@ -268,6 +271,12 @@ def _bodies(manifest: Manifest) -> list[str]:
         )
         for uc in manifest.use_cases
     ]
+
+
+def _use_case_body(use_case: UseCase) -> dict[str, Any]:
+    body = use_case.model_dump(mode="json")
+    strip_v11_defaults("use_case", body)
+    return body
 
 
 def _ensure_production(db: Connection, manifest: Manifest) -> list[Event]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from clearance.manifest.models import Manifest
+from clearance.manifest.models import Manifest, needs_v11
 from clearance.register import schema
 
 
@@ -64,6 +64,8 @@ def production_manifest(db: Connection, production: str, use_cases: bool = True)
         "talent": sorted(talent.values(), key=lambda p: p["id"]),
         "use_cases": listed if use_cases else [],
     }
+    if needs_v11(manifest):
+        manifest["version"] = 1.1
     Manifest.model_validate(manifest)  # what we write must be a valid manifest
     return manifest
 

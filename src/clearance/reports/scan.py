@@ -23,9 +23,14 @@ VERDICT_STYLE = {
 }
 
 
+#: Schema id and version of ``clearance scan --format json``.
+SCAN_FORMAT = "clearance.scan/1"
+
+
 def write_json(out: TextIO, results: Iterable[FileResult], summary: Summary) -> None:
-    """``{"files": [...], "summary": {...}}``, one file at a time (bounded memory)."""
-    out.write('{"files": [')
+    """``{"format": "clearance.scan/1", "files": [...], "summary": {...}}``, one file at a
+    time (bounded memory)."""
+    out.write(f'{{"format": "{SCAN_FORMAT}", "files": [')
     separator = "\n  "
     for result in results:
         out.write(separator + json.dumps(result.to_json(), ensure_ascii=False))
