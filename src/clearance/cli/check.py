@@ -43,8 +43,10 @@ PolicyOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--policy",
+        "--pack",
         "-p",
-        help="Pack id or pack file to use instead of production.policies (repeatable).",
+        help="Pack id, released version (netflix-genai@1.0.0) or pack file to use instead "
+        "of production.policies (repeatable).",
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]

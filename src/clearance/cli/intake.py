@@ -53,7 +53,12 @@ def intake(
     ] = None,
     policies: Annotated[
         list[str] | None,
-        typer.Option("--policy", "-p", help="Pack id or file instead of production.policies."),
+        typer.Option(
+            "--policy",
+            "--pack",
+            "-p",
+            help="Pack id, released version (id@version) or file instead of production.policies.",
+        ),
     ] = None,
 ) -> None:
     """Declare a new use case: the packs' questions, asked only while they can change the

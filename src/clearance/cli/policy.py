@@ -15,25 +15,34 @@ if TYPE_CHECKING:  # the packs (pydantic) and Rich tables: imported where a comm
     from clearance.policy.facts import Schema
     from clearance.policy.pack import RuleSpec
 
-PackArg = Annotated[str, typer.Argument(help="Built-in pack id or path to a pack.yaml.")]
+PackArg = Annotated[
+    str, typer.Argument(help="Built-in pack id, released version (id@version) or pack.yaml path.")
+]
 
 
 @policy_app.command("list")
 def list_packs() -> None:
-    """List the built-in policy packs with their version and source."""
+    """List the built-in policy packs with their version, released versions and source.
+
+    Any released version can be used by id@version (clearance check --pack
+    netflix-genai@1.0.0) to replay a recorded decision with the exact rules that made it.
+    """
     from rich.table import Table
 
-    from clearance.policy.registry import builtin_ids, resolve
+    from clearance.policy.registry import BUILTIN_DIR, builtin_ids, resolve
+    from clearance.policy.releases import released_versions
 
     table = Table(title="Policy packs", title_justify="left")
-    for column in ("Pack", "Version", "Kind", "Rules", "Source", "sha256"):
+    for column in ("Pack", "Version", "Released", "Kind", "Rules", "Source", "sha256"):
         table.add_column(column)
     with input_errors():
         for pack_id in builtin_ids():
             pack = resolve(pack_id)
+            released = released_versions(BUILTIN_DIR, pack_id)
             table.add_row(
                 pack.id,
                 pack.version,
+                ", ".join(released + ([] if pack.version in released else ["(not yet)"])),
                 pack.spec.kind,
                 str(len(pack.rules)),
                 f"{pack.spec.source.publisher}: {pack.spec.source.document}",
