@@ -159,7 +159,12 @@ def import_(
     manifest_path: Annotated[Path, typer.Argument(help="Production manifest to record.")],
     policies: Annotated[
         list[str] | None,
-        typer.Option("--policy", "-p", help="Pack id or file instead of production.policies."),
+        typer.Option(
+            "--policy",
+            "--pack",
+            "-p",
+            help="Pack id, released version (id@version) or file instead of production.policies.",
+        ),
     ] = None,
     actor: As = None,
 ) -> None:
