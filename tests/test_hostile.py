@@ -303,7 +303,9 @@ def test_generated_bytes_never_crash(raw: bytes, suffix: str, cli: Cli, tmp_path
 
 
 def _odd_exports() -> dict[str, object]:
-    header = {"format": "clearance-register-export", "version": 1, "schema": "0006"}
+    from clearance.register.db import SCHEMA_REVISION
+
+    header = {"format": "clearance-register-export", "version": 1, "schema": SCHEMA_REVISION}
     head = {"seq": 0, "hash": "0" * 64}
     return {
         "not-an-object": [1, 2],

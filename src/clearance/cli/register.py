@@ -1,5 +1,5 @@
-"""Register commands: init, import, evidence (report-use, approve, consent, clear, revoke),
-status, diff, audit, export and restore."""
+"""Register commands: init, import, evidence (report-use, approve, consent, clear, disclose,
+label, writer-disclosure, union-notice, revoke), status, diff, audit, export and restore."""
 
 from __future__ import annotations
 
@@ -56,6 +56,29 @@ class ReplicaKind(StrEnum):
     likeness = "likeness"
     voice = "voice"
     likeness_and_voice = "likeness-and-voice"
+
+
+class LabelMethod(StrEnum):
+    c2pa = "c2pa"
+    iptc = "iptc"
+    aigc_metadata = "aigc-metadata"
+    watermark = "watermark"
+
+
+class EstateCapacity(StrEnum):
+    executor = "executor"
+    administrator = "administrator"
+    heir = "heir"
+    licensee = "licensee"
+    representative = "representative"
+    union = "union"
+
+
+class UnionOutcome(StrEnum):
+    pending = "pending"
+    agreed = "agreed"
+    no_agreement = "no-agreement"
+    declined = "declined"
 
 
 As = Annotated[
@@ -227,6 +250,29 @@ def import_(
         )
 
 
+#: Evidence model fields whose option is not ``--`` plus the field's name (lists take one
+#: value per option; arguments are named as ``--help`` names them).
+_OPTIONS = {
+    "use_cases": "USE_CASES",
+    "performer": "PERFORMER",
+    "attachment": "--attach",
+    "conditions": "--condition",
+    "uses": "--use",
+    "deliverables": "--deliverable",
+    "territories": "--territory",
+    "files": "--file",
+    "writers": "--writer",
+}
+
+
+def _option(loc: tuple[int | str, ...]) -> str:
+    """The option (or argument) a validation error's location names."""
+    if not loc:
+        return ""
+    name = str(loc[0])
+    return _OPTIONS.get(name, "--" + name.replace("_", "-"))
+
+
 def _record(actor: str | None, production: str | None, build: Any, attach: Path | None) -> None:
     from pydantic import ValidationError
 
@@ -238,15 +284,20 @@ def _record(actor: str | None, production: str | None, build: Any, attach: Path 
             raise ManifestError(
                 [
                     InputError(
-                        "evidence",
-                        None,
-                        ".".join(map(str, e["loc"])),
-                        e["msg"].removeprefix("Value error, "),
+                        "evidence", None, _option(e["loc"]), e["msg"].removeprefix("Value error, ")
                     )
                     for e in exc.errors()
                 ]
             ) from exc
-        evidence_id = register.record(item, source="evidence")
+        try:
+            evidence_id = register.record(item, source="evidence")
+        except ManifestError as exc:  # the register's checks name model fields: name options
+            raise ManifestError(
+                [
+                    InputError(e.file, e.line, _option((e.field,)) if e.field else "", e.message)
+                    for e in exc.errors
+                ]
+            ) from exc
     stdout.print(
         f"Recorded {item.kind} {evidence_id} for {', '.join(item.use_cases)}"
         + (f" (attached {printable(attach.name)})" if attach else "")
@@ -364,6 +415,205 @@ def clear(
     _record(actor, production, lambda prod: Clearance(
         production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
         kind=kind.value, by=by, notes=notes, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    """Territory codes given repeatedly or comma-separated (``--territory EU,US-NY``)."""
+    return [code for value in values or [] for code in value.split(",") if code.strip()]
+
+
+@app.command()
+def disclose(
+    use_cases: UseCases,
+    form: Annotated[
+        str,
+        typer.Option(
+            "--form", help="Form of the notice: on-screen label, lower third, end card, …"
+        ),
+    ],
+    placement: Annotated[
+        str, typer.Option("--placement", help="Where and when it appears (first exposure).")
+    ],
+    text: Annotated[str, typer.Option("--text", help="The words shown or spoken, or the icon.")],
+    deliverable: Annotated[
+        list[str],
+        typer.Option("--deliverable", help="Deliverable, version or file it is on (repeatable)."),
+    ],
+    territory: Annotated[
+        list[str],
+        typer.Option("--territory", help="Market it covers: FR, EU, US-NY … (repeatable, or a,b)."),
+    ],
+    approver: Annotated[str, typer.Option("--approver", help="Who approved the disclosure.")],
+    date: DateOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record how the audience is told that content is AI-made (meets disclose-ai): the form
+    and placement the rule asks for, the text or icon, the deliverables and markets it
+    covers, and who approved it; --reference names the approved artwork or cue.
+
+    Example:
+
+      clearance disclose UC-020 --form "on-screen label" --placement "lower left, first 5 s" \\
+      --text "Généré par IA" --deliverable EP101-v3 --territory FR --approver "M. Roy (post)"
+    """
+    from clearance.register.evidence import Disclosure
+
+    _record(actor, production, lambda prod: Disclosure(
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), form=form,
+        placement=placement, text=text, deliverables=deliverable, territories=_codes(territory),
+        approver=approver, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@app.command()
+def label(
+    use_cases: UseCases,
+    file: Annotated[
+        list[str],
+        typer.Option("--file", help="Delivered file or asset id that carries it (repeatable)."),
+    ],
+    method: Annotated[
+        list[LabelMethod], typer.Option("--method", help="How it is labelled (repeatable).")
+    ],
+    verified_by: Annotated[
+        str,
+        typer.Option("--verified-by", help="A recorded scan's id (SC-…), or who checked it."),
+    ],
+    platform_ref: Annotated[
+        str | None,
+        typer.Option("--platform-ref", help="The platform's AI-content declaration reference."),
+    ] = None,
+    territory: Annotated[
+        list[str] | None,
+        typer.Option("--territory", help="Market it was done for (repeatable; default: any)."),
+    ] = None,
+    date: DateOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record that delivered files carry a machine-readable AI label (meets ai-label): which
+    files, by which method (c2pa, iptc, aigc-metadata, watermark), verified by a recorded
+    scan or a person, and the platform declaration where the platform asks for one.
+
+    Example:
+
+      clearance label UC-020 --file EP101-v3.mov --method c2pa --method aigc-metadata \\
+      --verified-by SC-1A2B3C4D5E --platform-ref "Douyin AIGC 88-123" --territory CN
+    """
+    from clearance.register.evidence import Labelling
+
+    _record(actor, production, lambda prod: Labelling(
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), files=file,
+        method=[m.value for m in method], verified_by=verified_by, platform_ref=platform_ref,
+        territories=_codes(territory), reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@app.command("writer-disclosure")
+def writer_disclosure(
+    use_cases: UseCases,
+    writer: Annotated[
+        list[str], typer.Option("--writer", help="A writer who was told (repeatable).")
+    ],
+    material: Annotated[
+        str, typer.Option("--material", help="The material handed over, as identified to them.")
+    ],
+    channel: Annotated[str, typer.Option("--channel", help="email, letter, cover note, …")] = (
+        "email"
+    ),
+    date: DateOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record that writers given GenAI material were told so in writing when it was handed
+    over (meets writer-disclosure); --date is the day they were told.
+
+    Example:
+
+      clearance writer-disclosure UC-030 --writer "Dana Ruiz" --material "Pilot treatment v2" \\
+      --channel email --reference "MAIL-2291"
+    """
+    from clearance.register.evidence import WriterDisclosure
+
+    _record(actor, production, lambda prod: WriterDisclosure(
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), writers=writer,
+        material=material, channel=channel, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@app.command("union-notice")
+def union_notice(
+    use_cases: UseCases,
+    union: Annotated[str, typer.Option("--union", help="The union notified (SAG-AFTRA, …).")],
+    outcome: Annotated[
+        UnionOutcome, typer.Option("--outcome", help="Outcome of any bargaining so far.")
+    ] = UnionOutcome.pending,
+    notes: Annotated[str | None, typer.Option("--notes", help="Free text.")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Date the notice was sent (default today).")
+    ] = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record that the union was notified of the use before it was made, with the chance to
+    bargain (meets union-notice); record it again when the outcome is known.
+
+    Example: clearance union-notice UC-040 --union SAG-AFTRA --date 2027-02-01 --reference N-17
+    """
+    from clearance.register.evidence import UnionNotice
+
+    _record(actor, production, lambda prod: UnionNotice(
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), union=union,
+        outcome=outcome.value, notes=notes, reference=reference, attachment=attach,
+    ), attach)  # fmt: skip
+
+
+@consent_app.command("estate")
+def consent_estate(
+    performer: Annotated[str, typer.Argument(help="Talent id of the deceased performer.")],
+    use_cases: UseCases,
+    party: Annotated[str, typer.Option("--party", help="Who consented for the estate.")],
+    capacity: Annotated[EstateCapacity, typer.Option("--capacity", help="In what capacity.")],
+    replica: Annotated[
+        list[ReplicaKind] | None,
+        typer.Option("--replica", help="Replica kind consented to (repeatable)."),
+    ] = None,
+    use: Annotated[
+        list[str] | None, typer.Option("--use", help="A use consented to (repeatable).")
+    ] = None,
+    date: DateOpt = None,
+    expires: ExpiresOpt = None,
+    reference: ReferenceOpt = None,
+    attach: AttachOpt = None,
+    production: ProductionOpt = None,
+    actor: As = None,
+) -> None:
+    """Record the written consent of whoever controls a deceased performer's rights (meets
+    estate-consent for that performer): executor, administrator, heir, licensee of the
+    estate, the performer's representative, or the union when none can be identified.
+
+    Example:
+
+      clearance consent estate lena-hart UC-050 --party "J. Hart" --capacity executor \\
+      --replica likeness-and-voice --use "cameo, episode 4" --attach estate-consent.pdf
+    """
+    from clearance.register.evidence import EstateConsent
+
+    _record(actor, production, lambda prod: EstateConsent(
+        production=prod, use_cases=use_cases, date=_day(date, "--date"), expires=_expiry(expires),
+        performer=performer, party=party, capacity=capacity.value,
+        replica=[r.value for r in replica or []], uses=use or [], reference=reference,
+        attachment=attach,
     ), attach)  # fmt: skip
 
 

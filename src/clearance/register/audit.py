@@ -76,7 +76,12 @@ def append(connection: Connection, actor: str, events: list[Event]) -> None:
 #: Columns added by a later migration, with the value existing rows received. A column at
 #: that value is left out of a row's digest, so a migration that adds a column does not make
 #: every older row look edited.
-ADDED_COLUMNS: dict[str, Any] = {"withdrawn": False, "credential": None}
+ADDED_COLUMNS: dict[str, Any] = {
+    "withdrawn": False,
+    "credential": None,
+    "territories": None,
+    "deliverables": None,
+}
 # Bookkeeping left out of row digests: where a use case was declared decides only which
 # import may withdraw it (and every change of it is an audited event of its own); keeping it
 # out lets a register migrate down and up without its rows looking edited.

@@ -95,20 +95,31 @@ def status(
         if text not in parsed:
             parsed[text] = json.loads(text)
         obligations[pk] = parsed[text]
-    # Only consent needs the use case's performers and replica kind: read just those bodies.
-    talent = _talent(db, [pk for pk, obs in obligations.items() if "talent-consent" in obs])
+    # Only consents need the use case's performers and replica kind: read just those bodies.
+    talent = _talent(db, [pk for pk, obs in obligations.items() if _PER_PERSON & set(obs)])
     result = []
-    no_talent: tuple[tuple[str, ...], str] = ((), "none")
+    no_talent: _Talent = ((), "none", ())
     for pk, (_, uc_id, title, revision, outcome, _, packs_key) in latest.items():
-        performers, replica = talent.get(pk, no_talent)
-        facts = UseCaseFacts(uc_id, revision, performers, replica)
+        performers, replica, deceased = talent.get(pk, no_talent)
+        facts = UseCaseFacts(uc_id, revision, performers, replica, deceased)
         states = index.states(facts, obligations[pk], on)
         result.append(UseCaseStatus(production, uc_id, title, revision, outcome, packs_key, states))
     return result
 
 
-def _talent(db: Connection, pks: list[int]) -> dict[int, tuple[tuple[str, ...], str]]:
-    """use case pk → (performers, replica) of its current revision."""
+_PER_PERSON = {"talent-consent", "estate-consent"}
+_Talent = tuple[tuple[str, ...], str, tuple[str, ...]]
+
+
+def _deceased(body: dict[str, Any]) -> tuple[str, ...]:
+    """The use case's performers whose ``deceased`` is yes or unsure ("unsure" is never "no")."""
+    flags = {p.get("id"): p.get("deceased", "no") for p in body.get("performers", [])}
+    performers = body["use_case"]["talent"]["performers"]
+    return tuple(p for p in performers if flags.get(p) in ("yes", "unsure"))
+
+
+def _talent(db: Connection, pks: list[int]) -> dict[int, _Talent]:
+    """use case pk → (performers, replica, deceased performers) of its current revision."""
     uc, rev = schema.use_cases, schema.revisions
     found = {}
     for start in range(0, len(pks), 500):
@@ -118,8 +129,9 @@ def _talent(db: Connection, pks: list[int]) -> dict[int, tuple[tuple[str, ...], 
             .where(uc.c.pk.in_(pks[start : start + 500]))
         )
         for row in rows:
-            talent = json.loads(row.body)["use_case"]["talent"]
-            found[row.pk] = (tuple(talent["performers"]), talent["replica"])
+            body = json.loads(row.body)
+            talent = body["use_case"]["talent"]
+            found[row.pk] = (tuple(talent["performers"]), talent["replica"], _deceased(body))
     return found
 
 
@@ -199,16 +211,47 @@ def audit_log(
 def evidence_check(
     db: Connection, production: str, store: Path | None, on: dt.date
 ) -> Callable[[UseCase, tuple[str, ...]], set[str]]:
-    """The engine's ``evidence`` callback: which obligations recorded evidence meets."""
+    """The engine's ``evidence`` callback: which obligations recorded evidence meets.
+
+    The callback sees the use case, not the manifest's talent: whose estate must consent is
+    read from the register (performers recorded as deceased yes/unsure, or not recorded at
+    all); when that names nobody, every performer of the use case (the rule that asked for
+    an estate's consent found one deceased)."""
     index = evidence_index(db, production, store)
+    flags: dict[str, str] | None = None
+
+    def deceased(performers: tuple[str, ...]) -> tuple[str, ...]:
+        nonlocal flags
+        if flags is None:
+            flags = _recorded_deceased(db, production)
+        named = tuple(p for p in performers if flags.get(p, "unsure") in ("yes", "unsure"))
+        return named or performers
 
     def met(use_case: UseCase, obligations: tuple[str, ...]) -> set[str]:
-        facts = UseCaseFacts(
-            use_case.id, 0, tuple(use_case.talent.performers), use_case.talent.replica
-        )
+        performers = tuple(use_case.talent.performers)
+        dead = deceased(performers) if "estate-consent" in obligations else ()
+        facts = UseCaseFacts(use_case.id, 0, performers, use_case.talent.replica, dead)
         return {ob for ob in obligations if index.state(facts, ob, on).met}
 
     return met
+
+
+def _recorded_deceased(db: Connection, production: str) -> dict[str, str]:
+    """talent id → ``deceased`` as the production's current revisions record it (a performer
+    recorded both ways counts as deceased: the cautious reading)."""
+    uc, rev = schema.use_cases, schema.revisions
+    found: dict[str, str] = {}
+    rows = db.execute(
+        select(rev.c.body)
+        .join(uc, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
+    )
+    for (body,) in rows:
+        for performer in json.loads(body).get("performers", []):
+            value = performer.get("deceased", "no")
+            if found.get(performer.get("id"), "no") == "no":
+                found[performer.get("id")] = value
+    return found
 
 
 def asset_facts(

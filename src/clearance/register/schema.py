@@ -96,6 +96,11 @@ evidence = Table(
     Column("revoked_at", String(40)),
     Column("revoked_by", Text),
     Column("revoke_reason", Text),
+    # What a disclosure (disclose-ai) or labelling (ai-label) record covers, as canonical JSON
+    # lists the disclosure plan queries: markets (territory codes) and deliverables, versions
+    # or files. NULL for every other kind (and for rows from before 0007).
+    Column("territories", Text),
+    Column("deliverables", Text),
 )
 Index("ix_evidence_production", evidence.c.production_id)
 

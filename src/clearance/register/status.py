@@ -1,9 +1,10 @@
 """Which obligations recorded evidence meets, and why not where it does not.
 
-Mechanical, per the spec's "Evidence" section: an obligation is met by evidence of the same
-kind that names the use case, is not revoked and has not expired on the given day; consent is
-needed from every performer of the use case and must cover the replica kind used. (Outcomes
-and obligations themselves come only from the policy engine.)
+Mechanical, per the spec's "Evidence" sections (manifest v1 and v1.1): an obligation is met by
+evidence of the same kind that names the use case, is not revoked and has not expired on the
+given day; consent is needed from every performer of the use case, and an estate's consent
+for every performer whose ``deceased`` is yes or unsure, each covering the replica kind used.
+(Outcomes and obligations themselves come only from the policy engine.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 import functools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -40,6 +41,20 @@ class EvidenceView:
     recorded_by: str
     revoked_at: str | None
     revoke_reason: str | None
+    territories_json: str | None = None
+    deliverables_json: str | None = None
+
+    @cached_property
+    def territories(self) -> list[str]:
+        """Markets a disclosure or labelling record covers (empty for other kinds)."""
+        value: list[str] = json.loads(self.territories_json) if self.territories_json else []
+        return value
+
+    @cached_property
+    def deliverables(self) -> list[str]:
+        """Deliverables, versions or files a disclosure or labelling record covers."""
+        value: list[str] = json.loads(self.deliverables_json) if self.deliverables_json else []
+        return value
 
     @cached_property
     def details(self) -> dict[str, Any]:
@@ -67,6 +82,8 @@ class EvidenceView:
             recorded_by=row.recorded_by,
             revoked_at=row.revoked_at,
             revoke_reason=row.revoke_reason,
+            territories_json=row.territories,
+            deliverables_json=row.deliverables,
         )
 
 
@@ -87,6 +104,8 @@ class UseCaseFacts:
     revision: int
     performers: tuple[str, ...]
     replica: str
+    #: Its performers whose ``deceased`` is yes or unsure: each needs an estate's consent.
+    deceased: tuple[str, ...] = ()
 
 
 class EvidenceIndex:
@@ -129,7 +148,8 @@ class EvidenceIndex:
 
     def state(self, use_case: UseCaseFacts, obligation: str, on: dt.date) -> ObligationState:
         candidates = self.by_key.get((obligation, use_case.id), [])
-        if not candidates and (obligation != "talent-consent" or not use_case.performers):
+        per_person = _PER_PERSON.get(obligation)
+        if not candidates and (per_person is None or not per_person(use_case)):
             return _no_evidence(obligation)  # most obligations of a large production
         day = on.isoformat()
         valid: list[EvidenceView] = []
@@ -143,7 +163,7 @@ class EvidenceIndex:
                 reasons.append(f"{item.id} attachment {self.broken[item.attachment_sha256]}")
             elif item.date > day:
                 reasons.append(f"{item.id} takes effect on {item.date}")
-            elif obligation == "talent-consent" and not covers_replica(
+            elif per_person is not None and not covers_replica(
                 item.details.get("replica", []), use_case.replica
             ):
                 reasons.append(
@@ -151,12 +171,21 @@ class EvidenceIndex:
                 )
             else:
                 valid.append(item)
-        if obligation == "talent-consent":
+        if per_person is not None:
+            people = per_person(use_case)
             consenting = {item.performer for item in valid}
-            missing = [p for p in use_case.performers if p not in consenting]
-            met = not missing and bool(use_case.performers)
+            missing = [p for p in people if p not in consenting]
+            met = not missing and bool(people)
             if missing:
-                reasons.insert(0, f"no valid consent from {', '.join(missing)}")
+                named = ", ".join(missing)
+                reasons.insert(
+                    0,
+                    f"no valid consent from {named}"
+                    if obligation == "talent-consent"
+                    else f"no valid consent of the estate of {named}",
+                )
+            elif not people and obligation == "estate-consent":
+                reasons.insert(0, "no performer of the use case is recorded as deceased")
         else:
             met = bool(valid)
         stale = [
@@ -177,6 +206,13 @@ class EvidenceIndex:
             why=why,
             next=None if met else OBLIGATION_ACTOR.get(obligation),
         )
+
+
+#: Obligations met per person (each needs a consent naming them): whom each asks for.
+_PER_PERSON: dict[str, Callable[[UseCaseFacts], tuple[str, ...]]] = {
+    "talent-consent": lambda use_case: use_case.performers,
+    "estate-consent": lambda use_case: use_case.deceased,
+}
 
 
 @functools.cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,15 @@ from clearance.register import attachments, audit, importer, schema
 from clearance.register.audit import Event, row_digest
 from clearance.register.canonical import canonical
 from clearance.register.db import WRITE
-from clearance.register.evidence import AnyEvidence, Consent, details_of
+from clearance.register.evidence import (
+    AnyEvidence,
+    Consent,
+    EstateConsent,
+    Labelling,
+    coverage,
+    details_of,
+    performer_of,
+)
 from clearance.register.importer import ImportSummary
 
 _WRITERS: dict[str, threading.Lock] = {}
@@ -165,12 +174,13 @@ class Register:
                     )
                 )
         evidence_id = f"EV-{uuid.uuid4().hex[:10].upper()}"
+        covered = coverage(item)
         row = {
             "id": evidence_id,
             "production_id": item.production,
             "kind": item.kind,
             "scope": canonical(sorted(set(item.use_cases))),
-            "performer": item.performer if isinstance(item, Consent) else None,
+            "performer": performer_of(item),
             "date": item.date.isoformat(),
             "expires": item.expires.isoformat() if item.expires else None,
             "reference": item.reference,
@@ -184,6 +194,8 @@ class Register:
             "revoked_at": None,
             "revoked_by": None,
             "revoke_reason": None,
+            "territories": None if covered is None else canonical(covered[0]),
+            "deliverables": None if covered is None else canonical(covered[1]),
         }
         db.execute(sql_insert(schema.evidence), [row])
         events.append(
@@ -395,16 +407,66 @@ class Register:
                         f"unknown use case {uc_id!r} in {item.production}{more}",
                     )
                 )
-            elif isinstance(item, Consent):
-                performers = current[uc_id]["use_case"]["talent"]["performers"]
-                if item.performer not in performers:
-                    errors.append(
-                        InputError(
-                            source,
-                            None,
-                            "performer",
-                            f"{item.performer!r} is not a performer of {uc_id} "
-                            f"(performers: {', '.join(performers) or 'none'})",
-                        )
-                    )
+            elif isinstance(item, Consent | EstateConsent):
+                errors += _performer_problems(item, uc_id, current[uc_id], source)
+        if isinstance(item, Labelling):
+            errors += self._scan_problems(db, item, source)
         return errors
+
+    @staticmethod
+    def _scan_problems(db: Connection, item: Labelling, source: str) -> list[InputError]:
+        """A labelling verified by a scan names a scan recorded for this production."""
+        scan_id = item.verified_by.strip()
+        if not _SCAN_ID.fullmatch(scan_id):
+            return []  # a person
+        scans = schema.scans
+        found = db.execute(
+            select(scans.c.production_id).where(scans.c.id == scan_id)
+        ).scalar_one_or_none()
+        if found == item.production:
+            return []
+        return [
+            InputError(
+                source,
+                None,
+                "verified_by",
+                f"no scan {scan_id} of {item.production} in the register "
+                "(`clearance scan ROOT --production P` records one; or name who checked)",
+            )
+        ]
+
+
+_SCAN_ID = re.compile(r"SC-[0-9A-F]{10}")
+
+
+def _performer_problems(
+    item: Consent | EstateConsent, uc_id: str, use_case: dict[str, Any], source: str
+) -> list[InputError]:
+    """A consent names a performer of the use case; an estate's consent one whose ``deceased``
+    is yes or unsure there (a living performer consents with `consent add`)."""
+    performers = use_case["use_case"]["talent"]["performers"]
+    if item.performer not in performers:
+        return [
+            InputError(
+                source,
+                None,
+                "performer",
+                f"{item.performer!r} is not a performer of {uc_id} "
+                f"(performers: {', '.join(performers) or 'none'})",
+            )
+        ]
+    if isinstance(item, EstateConsent):
+        talent = {p.get("id"): p for p in use_case.get("performers", [])}
+        deceased = talent.get(item.performer, {}).get("deceased", "no")
+        if deceased not in ("yes", "unsure"):
+            return [
+                InputError(
+                    source,
+                    None,
+                    "performer",
+                    f"{item.performer!r} is not recorded as deceased in {uc_id} "
+                    f"(deceased: {deceased}); a living performer's consent is "
+                    "`clearance consent add`",
+                )
+            ]
+    return []
