@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "diff": "register",
     "export": "register",
     "restore": "register",
+    "disclosures": "disclosures",
     "intake": "intake",
     "serve": "web",
     "policy": "policy",
@@ -53,7 +54,18 @@ COMMANDS: dict[str, str] = {
     "user": "users",
 }
 #: The modules in the order a full import registers them (the order above).
-MODULES = ("check", "cuts", "editorial", "intake", "policy", "register", "scan", "users", "web")
+MODULES = (
+    "check",
+    "cuts",
+    "disclosures",
+    "editorial",
+    "intake",
+    "policy",
+    "register",
+    "scan",
+    "users",
+    "web",
+)
 
 
 class LazyCommands(MutableMapping[str, "Command"]):

@@ -160,6 +160,19 @@ class AssetFacts(_Facts):
     open_obligations: list[str] = Field(default_factory=list)
 
 
+class LabelFacts(_Facts):
+    """What the disclosure plan (``clearance disclosures``) knows of a delivered file's
+    machine-readable AI label. A plain scan leaves ``checked`` false: whether a label is owed
+    depends on the markets, which only the plan decides (with the decision packs)."""
+
+    checked: bool = False  # the disclosure plan checked this file against its markets
+    # Machine-readable AI labels the file carries (``inspect.machine_labels``): C2PA (an AI
+    # digitalSourceType), IPTC (DigitalSourceType / AISystemUsed), AIGC (GB 45438-2025)
+    carried: list[str] = Field(default_factory=list)
+    # Markets where a use case the file is registered to owes ``ai-label`` (a pack asks)
+    required_in: list[str] = Field(default_factory=list)
+
+
 class DeliverableFacts(_Facts):
     """Facts of one file in a deliverables scan: what it carries, its verdict, and the use
     case it was registered to (if any) — what the deliverables pack decides findings from."""
@@ -167,6 +180,7 @@ class DeliverableFacts(_Facts):
     file: FileFacts = Field(default_factory=FileFacts)
     verdict: str = "no-ai-signal"
     asset: AssetFacts = Field(default_factory=AssetFacts)
+    label: LabelFacts = Field(default_factory=LabelFacts)
 
 
 class Extraction(BaseModel):

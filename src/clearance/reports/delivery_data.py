@@ -23,6 +23,7 @@ from clearance.reports.delivery_model import (
     ScanInfo,
     UseCaseReport,
 )
+from clearance.reports.disclosures.compose import report_plan
 
 MAX_SCAN_FILES = 5000  # files listed from a scan (all are counted in its summary)
 
@@ -95,6 +96,7 @@ def gather(
         evidence=evidence,
         scan=latest_scan(db, production),
         cuesheet=cuesheet,
+        disclosures=report_plan(db, production, statuses, cuesheet),
     )
 
 

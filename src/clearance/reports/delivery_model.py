@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from clearance.editorial.cuesheet import CueSheet
+from clearance.reports.disclosures.model import DisclosurePlan
 
 
 class Citation(BaseModel):
@@ -87,3 +88,6 @@ class DeliveryReport(BaseModel):
     evidence: list[EvidenceRow]
     scan: ScanInfo | None = None
     cuesheet: CueSheet | None = None
+    # Per market and deliverable, what owes disclose-ai / ai-label (None: the production's
+    # packs are not all built in, so no plan could be made here)
+    disclosures: DisclosurePlan | None = None
