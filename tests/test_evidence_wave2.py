@@ -296,3 +296,125 @@ def test_export_and_restore_keep_what_disclosures_and_labels_cover(
     assert found["disclose-ai"].territories == ["EU", "FR"]
     assert found["disclose-ai"].deliverables == ["EP101-v3", "trailer-1"]
     assert found["ai-label"].territories == ["CN"]
+
+
+# -- the web app: the form and the JSON API ---------------------------------------------------
+
+
+@pytest.fixture
+def site(production: Path, database_url: str, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The web app on the production's register: a reviewer and a contributor, with tokens."""
+    from clearance.register import db
+    from clearance.register.accounts import Accounts
+    from clearance.register.store import Register
+    from clearance.web.app import create_app
+    from clearance.web.deps import Settings
+    from tests.webapp import PASSWORD, WebApp, cheap_hashes
+
+    cheap_hashes(monkeypatch)
+    engine = db.connect(database_url)
+    store = production / "attachments"
+    accounts = Accounts(Register(engine, store, "test-runner"))
+    settings = Settings(engine, store)
+    web = WebApp(production, "", engine, settings, create_app(settings), cli)
+    for username, role in (("post-sup", "reviewer"), ("artist", "contributor")):
+        accounts.add_user(username, PASSWORD, username.title())
+        accounts.grant(username, "wave2-prod", role)
+        web.tokens[username] = accounts.create_token(username, "ci")[1]
+    try:
+        yield web
+    finally:
+        engine.dispose()
+
+
+API = "/api/v1/productions/wave2-prod"
+FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "disclose-ai": ("UC-1", {"form": "end card", "placement": "end credits",
+                             "text": "Made with AI", "deliverables": ["EP101-v3"],
+                             "territories": ["FR", "eu"], "approver": "M. Roy",
+                             "date": "2026-11-01"}),
+    "ai-label": ("UC-1", {"files": ["EP101-v3.mov"], "method": ["iptc"],
+                          "verified_by": "P. Okafor", "date": "2026-11-01"}),
+    "writer-disclosure": ("UC-1", {"writers": ["Dana Ruiz"], "material": "Treatment v2",
+                                   "date": "2026-11-01"}),
+    "union-notice": ("UC-1", {"union": "SAG-AFTRA", "outcome": "agreed",
+                              "date": "2026-11-01"}),
+    "estate-consent": ("UC-2", {"performer": "lena", "party": "J. Hart",
+                                "capacity": "executor", "replica": ["likeness-and-voice"],
+                                "date": "2026-11-01"}),
+}  # fmt: skip
+
+
+def test_the_api_records_each_wave2_kind_reviewers_only(site: Any) -> None:
+    for kind, (uc, fields) in FIELDS.items():
+        body = {"kind": kind, "use_cases": [uc], "fields": fields}
+        assert site.api("artist").post(f"{API}/evidence", json=body).status_code == 403
+        response = site.api("post-sup").post(f"{API}/evidence", json=body)
+        assert response.status_code == 201, response.text
+    shown = site.api("post-sup").get(f"{API}/use-cases/UC-1").json()
+    assert shown["cleared"] is True
+    disclosure = next(e for e in shown["evidence"] if e["kind"] == "disclose-ai")
+    assert disclosure["territories"] == ["EU", "FR"]
+    assert disclosure["deliverables"] == ["EP101-v3"]
+    assert disclosure["details"]["form"] == "end card"
+    estate = {
+        o["obligation"]: o for o in site.api("post-sup").get(f"{API}/use-cases/UC-2").json()[
+            "obligations"]
+    }["estate-consent"]  # fmt: skip
+    assert not estate["met"] and estate["why"] == "no valid consent of the estate of omar"
+    # Bad input: 422, each problem named by its field.
+    bad = {"kind": "disclose-ai", "use_cases": ["UC-1"],
+           "fields": {**FIELDS["disclose-ai"][1], "territories": ["France"]}}  # fmt: skip
+    response = site.api("post-sup").post(f"{API}/evidence", json=bad)
+    assert response.status_code == 422
+    assert [p["field"] for p in response.json()["detail"]] == ["territories"]
+    living = {"kind": "estate-consent", "use_cases": ["UC-2"],
+              "fields": {**FIELDS["estate-consent"][1], "performer": "ava"}}  # fmt: skip
+    response = site.api("post-sup").post(f"{API}/evidence", json=living)
+    assert response.status_code == 422 and "not recorded as deceased" in response.text
+    assert site.audit_verify().code == 0
+
+
+def test_the_form_offers_each_kind_and_records_it(site: Any) -> None:
+    browser = site.sign_in("post-sup")
+    page = browser.client.get("/p/wave2-prod/evidence/new?kind=estate-consent&use_case=UC-2")
+    assert page.status_code == 200
+    for kind in FIELDS:
+        assert f'data-kind="{kind}"' in page.text
+    # The estate's consent is asked of the deceased (and unsure) performers only.
+    assert '<option value="lena"' in page.text and '<option value="omar"' in page.text
+    assert '<option value="ava"' not in page.text
+    form = {"kind": "estate-consent", "use_cases": "UC-2", "performer": "omar",
+            "party": "SAG-AFTRA", "capacity": "union", "replica": ["likeness-and-voice"],
+            "uses": "cameo\nepisode 4", "date": "2026-11-01"}  # fmt: skip
+    response = browser.post("/p/wave2-prod/evidence", data=form)
+    assert response.status_code == 303, response.text
+    shown = browser.client.get("/p/wave2-prod/use-cases/UC-2").text
+    assert "Estate of <strong>omar</strong>" in shown and "Consented by SAG-AFTRA (union)" in shown
+    # A union notice has no expiry field; its date is the day it was sent.
+    page = browser.client.get("/p/wave2-prod/evidence/new?kind=union-notice&use_case=UC-1")
+    assert 'id="expires"' not in page.text and "Date sent" in page.text
+    # A disclosure with a bad market comes back with the problem beside the field, typed
+    # values kept.
+    form = {"kind": "disclose-ai", "use_cases": "UC-1", "form": "lower third",
+            "placement": "first 5 s", "text": "Généré par IA", "deliverables": "EP101-v3",
+            "territories": "FR, Frankreich", "approver": "M. Roy",
+            "date": "2026-11-01"}  # fmt: skip
+    response = browser.post("/p/wave2-prod/evidence", data=form)
+    assert response.status_code == 422
+    assert 'id="territories-error"' in response.text and "Frankreich" in response.text
+    assert "Généré par IA" in response.text
+    response = browser.post("/p/wave2-prod/evidence", data={**form, "territories": "FR, EU"})
+    assert response.status_code == 303
+    form = {
+        "kind": "ai-label",
+        "use_cases": "UC-1",
+        "files": "a.mov\nb.mov",
+        "method": ["c2pa", "watermark"],
+        "verified_by": "P. Okafor",
+        "date": "2026-11-01",
+    }
+    assert browser.post("/p/wave2-prod/evidence", data=form).status_code == 303
+    shown = browser.client.get("/p/wave2-prod/use-cases/UC-1").text
+    assert "lower third, first 5 s" in shown and "c2pa, watermark on a.mov, b.mov" in shown
+    assert site.audit_verify().code == 0

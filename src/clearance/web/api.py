@@ -55,13 +55,17 @@ Answers = Annotated[
 
 class EvidenceIn(BaseModel):
     """Evidence as the CLI records it: ``kind`` and the fields of that kind (see ``clearance
-    report-use``, ``approve``, ``consent add``, ``clear``). Contributors record report-use
+    report-use``, ``approve``, ``consent add``, ``clear``, ``disclose``, ``label``,
+    ``writer-disclosure``, ``union-notice``, ``consent estate``; fields are the options'
+    names with underscores: ``verified_by``, ``platform_ref``, lists for ``territories``,
+    ``deliverables``, ``files``, ``method``, ``writers``). Contributors record report-use
     only; every other kind needs the reviewer role, and nobody records evidence that clears
     a use case they declared."""
 
     kind: Literal["report-use", "written-approval", "talent-consent", "legal-review",
                   "rights-clearance", "tool-terms-review", "union-agreement",
-                  "human-authorship"]  # fmt: skip
+                  "human-authorship", "disclose-ai", "ai-label", "writer-disclosure",
+                  "estate-consent", "union-notice"]  # fmt: skip
     use_cases: list[Annotated[str, Field(max_length=100)]] = Field(min_length=1, max_length=200)
     fields: dict[Annotated[str, Field(max_length=50)], Any] = Field(
         default_factory=dict, max_length=30

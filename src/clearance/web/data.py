@@ -137,6 +137,8 @@ def use_case(
             "details": e.details,
             "performer": e.performer,
             "use_cases": sorted(e.scope),
+            "territories": e.territories,
+            "deliverables": e.deliverables,
             "attachment": e.attachment_sha256,
             "recorded_by": e.recorded_by,
             "revoked": e.revoked_at is not None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -589,10 +590,17 @@ def _text_problems(title: str, description: str | None, uc_id: str = "") -> str:
 #: The fields each kind of evidence takes in the form (besides date, expiry, reference and
 #: the document), in the order shown.
 EVIDENCE_TEXT = ("date", "expires", "reference", "contact", "channel", "approver", "conditions",
-                 "performer", "uses", "by", "notes")  # fmt: skip
+                 "performer", "uses", "by", "notes", "form", "placement", "text", "deliverables",
+                 "territories", "files", "verified_by", "platform_ref", "writers", "material",
+                 "party", "capacity", "union", "outcome")  # fmt: skip
 TEXT_LIMITS = {"reference": 2000, "contact": 300, "channel": 300, "approver": 300,
                "performer": 100, "by": 300, "notes": 4000, "conditions": 50_000,
-               "uses": 50_000, "date": 10, "expires": 10}  # fmt: skip
+               "uses": 50_000, "date": 10, "expires": 10, "form": 300, "placement": 300,
+               "text": 4000, "deliverables": 260_000, "territories": 3000, "files": 260_000,
+               "verified_by": 300, "platform_ref": 2000, "writers": 31_000, "material": 4000,
+               "party": 300, "capacity": 40, "union": 300, "outcome": 40}  # fmt: skip
+#: Kinds whose record has no expiry (a notice sent, a disclosure made, a file labelled).
+NO_EXPIRY = ("report-use", "disclose-ai", "ai-label", "writer-disclosure", "union-notice")
 
 
 def _evidence_page(
@@ -612,16 +620,19 @@ def _evidence_page(
     with ctx.register.read(snapshot=True) as db:
         items = data.use_cases(db, production, ctx.store, ctx.on, ctx.cache)
         performers: list[str] = []
+        deceased: list[str] = []  # whose estate's consent the use case needs
         if use_case:
             found = data.use_case(db, production, use_case, ctx.store, ctx.on, ctx.cache)
-            performers = [p["id"] for p in (found or {}).get("performers", [])]
+            talent = (found or {}).get("performers", [])
+            performers = [p["id"] for p in talent]
+            deceased = [p["id"] for p in talent if p.get("deceased") in ("yes", "unsure")]
     defaults = {"date": dt.date.today().isoformat(), "approver": user.display_name,
-                "by": user.display_name, "channel": "email"}  # fmt: skip
+                "by": user.display_name, "channel": "email", "outcome": "pending"}  # fmt: skip
     return render(
         request, "evidence.html.j2", ctx, status=status, production=production, kind=kind,
         kinds=kinds, use_case=use_case, use_cases=items, performers=performers,
-        errors=errors or {}, values={**defaults, **(values or {})},
-        max_mib=services.MAX_ATTACHMENT // (1024 * 1024),
+        deceased=deceased, errors=errors or {}, values={**defaults, **(values or {})},
+        max_mib=services.MAX_ATTACHMENT // (1024 * 1024), no_expiry=NO_EXPIRY,
     )  # fmt: skip
 
 
@@ -649,6 +660,7 @@ async def evidence_post(request: Request, production: str, ctx: Ctx) -> Response
     scope = [str(u)[:100] for u in form.getlist("use_cases") if str(u).strip()][:200]
     values: dict[str, Any] = {k: str(form.get(k, "")) for k in EVIDENCE_TEXT}
     values["replica"] = [str(r) for r in form.getlist("replica")][:3]
+    values["method"] = [str(m)[:40] for m in form.getlist("method")][:4]
     values["guild_notified"] = form.get("guild_notified") == "yes"
     values["use_cases"] = scope
     errors = {
@@ -684,10 +696,6 @@ async def evidence_post(request: Request, production: str, ctx: Ctx) -> Response
 
 def _evidence_fields(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     """The form's fields for ``kind`` as the evidence model takes them."""
-
-    def lines(text: str) -> list[str]:
-        return [x.strip() for x in text.splitlines() if x.strip()]
-
     fields: dict[str, Any] = {"date": values["date"] or None}
     for key in ("expires", "reference"):
         if values[key].strip():
@@ -699,20 +707,71 @@ def _evidence_fields(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     elif kind == "written-approval":
         fields |= {
             "approver": values["approver"].strip(),
-            "conditions": lines(values["conditions"]),
+            "conditions": _lines(values["conditions"]),
         }
     elif kind == "talent-consent":
         fields |= {
             "performer": values["performer"].strip(),
             "replica": values["replica"],
-            "uses": lines(values["uses"]),
+            "uses": _lines(values["uses"]),
             "guild_notified": values["guild_notified"],
         }
+    elif kind in _WAVE2_FIELDS:
+        fields |= _WAVE2_FIELDS[kind](values)
     else:
         fields["by"] = values["by"].strip()
         if values["notes"].strip():
             fields["notes"] = values["notes"].strip()
     return fields
+
+
+def _lines(text: str) -> list[str]:
+    return [x.strip() for x in text.splitlines() if x.strip()]
+
+
+def _codes(text: str) -> list[str]:
+    """Market codes typed as "FR, EU" or one per line."""
+    return [code for code in text.replace(";", ",").replace(",", " ").split() if code]
+
+
+def _optional(values: dict[str, Any], *keys: str) -> dict[str, str]:
+    return {k: values[k].strip() for k in keys if values[k].strip()}
+
+
+#: The form's fields of the wave-2 kinds (manifest v1.1 "Evidence") as their models take them.
+_WAVE2_FIELDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "disclose-ai": lambda v: {
+        "form": v["form"].strip(),
+        "placement": v["placement"].strip(),
+        "text": v["text"].strip(),
+        "deliverables": _lines(v["deliverables"]),
+        "territories": _codes(v["territories"]),
+        "approver": v["approver"].strip(),
+    },
+    "ai-label": lambda v: {
+        "files": _lines(v["files"]),
+        "method": v["method"],
+        "verified_by": v["verified_by"].strip(),
+        "territories": _codes(v["territories"]),
+        **_optional(v, "platform_ref"),
+    },
+    "writer-disclosure": lambda v: {
+        "writers": _lines(v["writers"]),
+        "material": v["material"].strip(),
+        **_optional(v, "channel"),
+    },
+    "estate-consent": lambda v: {
+        "performer": v["performer"].strip(),
+        "party": v["party"].strip(),
+        "capacity": v["capacity"].strip(),
+        "replica": v["replica"],
+        "uses": _lines(v["uses"]),
+    },
+    "union-notice": lambda v: {
+        "union": v["union"].strip(),
+        **_optional(v, "outcome", "notes"),
+    },
+}
 
 
 @router.post("/p/{production}/evidence/{evidence_id}/revoke")

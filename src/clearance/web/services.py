@@ -23,7 +23,7 @@ from clearance.policy.intake.session import IntakeError, IntakeSession
 from clearance.policy.registry import resolve
 from clearance.register import importer, manifest_export, queries, schema
 from clearance.register.accounts import Accounts, ReviewDecision, Role, declarers
-from clearance.register.evidence import Approval, Clearance, Consent, ReportUse
+from clearance.register.evidence import MODELS, AnyEvidence, Clearance, ReportUse
 from clearance.web.data import members as data_members
 from clearance.web.deps import Context
 
@@ -270,14 +270,16 @@ EVIDENCE_ROLE: dict[str, Role] = {
     "union-agreement": "reviewer",
     "tool-terms-review": "reviewer",
     "human-authorship": "reviewer",
+    # Wave 2 (manifest v1.1): disclosures, labels, notices and an estate's consent clear
+    # obligations too, so the studio records them (post, producers, labour relations).
+    "disclose-ai": "reviewer",
+    "ai-label": "reviewer",
+    "writer-disclosure": "reviewer",
+    "estate-consent": "reviewer",
+    "union-notice": "reviewer",
 }
 EVIDENCE_KINDS = tuple(EVIDENCE_ROLE)
 MAX_ATTACHMENT = 50 * 1024 * 1024  # a signed PDF or an e-mail, not a rushes reel
-_MODELS: dict[str, type[ReportUse | Approval | Consent | Clearance]] = {
-    "report-use": ReportUse,
-    "written-approval": Approval,
-    "talent-consent": Consent,
-}
 
 
 class Problems(HTTPException):
@@ -344,7 +346,7 @@ def record_evidence(
                 [("use_cases", f"you declared {', '.join(own)}: someone else records its {kind}")],
                 status=403,
             )
-    model = _MODELS.get(kind, Clearance)
+    model: type[AnyEvidence] = MODELS.get(kind, Clearance)
     with tempfile.TemporaryDirectory(prefix="clearance-upload-") as folder:
         attachment = None
         if upload is not None:
