@@ -418,3 +418,30 @@ def test_the_form_offers_each_kind_and_records_it(site: Any) -> None:
     shown = browser.client.get("/p/wave2-prod/use-cases/UC-1").text
     assert "lower third, first 5 s" in shown and "c2pa, watermark on a.mov, b.mov" in shown
     assert site.audit_verify().code == 0
+
+
+def test_the_delivery_report_shows_each_records_details(
+    production: Path, cli: Cli, tmp_path: Path
+) -> None:
+    for argv in (DISCLOSE, LABEL, WRITER, UNION):
+        recorded(cli(*argv))
+    estate = recorded(
+        cli("consent", "estate", "lena", "UC-2", "--party", "J. Hart", "--capacity", "heir",
+            "--replica", "voice", "--use", "cameo")
+    )  # fmt: skip
+    assert cli("revoke", estate, "--reason", "wrong heir").code == 0
+    out = tmp_path / "report"
+    run = cli("report", "-o", out)
+    assert run.code == 0, run.stderr
+    html = next(out.glob("*.html")).read_text()
+    section = html[html.index('<section id="evidence"') :]
+    section = section[: section.index("</section>")]
+    assert "on-screen label, lower left, 5 s: “Généré par IA”" in section
+    assert "on EP101-v3, trailer-1 in EU, FR" in section and "approved by M. Roy" in section
+    assert "c2pa, aigc-metadata on EP101-v3.mov" in section
+    assert "verified by P. Okafor; platform declaration DY-88" in section
+    assert "told Dana Ruiz, Sam Lee (letter)" in section
+    assert "material: Pilot treatment v2" in section
+    assert "SAG-AFTRA notified; pending" in section
+    # A revoked estate consent is struck through, with its reason.
+    assert "<del>estate: J. Hart (heir)</del>" in section and "wrong heir" in section

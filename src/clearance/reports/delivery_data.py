@@ -26,6 +26,8 @@ from clearance.reports.delivery_model import (
 from clearance.reports.disclosures.compose import report_plan
 
 MAX_SCAN_FILES = 5000  # files listed from a scan (all are counted in its summary)
+#: Evidence kinds whose own fields the report shows from ``details`` (manifest v1.1).
+WAVE2_KINDS = ("disclose-ai", "ai-label", "writer-disclosure", "estate-consent", "union-notice")
 
 
 def gather(
@@ -78,6 +80,9 @@ def gather(
             guild_notified=(
                 bool(e.details.get("guild_notified")) if e.kind == "talent-consent" else None
             ),
+            territories=e.territories,
+            deliverables=e.deliverables,
+            details=e.details if e.kind in WAVE2_KINDS else {},
         )
         for e in queries.evidence(db, production)
     ]

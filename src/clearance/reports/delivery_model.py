@@ -3,6 +3,8 @@ rendering: the renderer reads only this model, so it can be tested without a reg
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from clearance.editorial.cuesheet import CueSheet
@@ -58,6 +60,11 @@ class EvidenceRow(BaseModel):
     replica: list[str] = Field(default_factory=list)
     uses: list[str] = Field(default_factory=list)
     guild_notified: bool | None = None  # consents only
+    # A disclosure's or label's coverage (markets; deliverables, versions or files), and the
+    # kind's own fields for the wave-2 kinds (form, method, writers, estate party, union …).
+    territories: list[str] = Field(default_factory=list)
+    deliverables: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class ScanFile(BaseModel):
