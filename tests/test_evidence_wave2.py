@@ -445,3 +445,26 @@ def test_the_delivery_report_shows_each_records_details(
     assert "SAG-AFTRA notified; pending" in section
     # A revoked estate consent is struck through, with its reason.
     assert "<del>estate: J. Hart (heir)</del>" in section and "wrong heir" in section
+
+
+def test_the_coverage_query_returns_live_disclosures_and_labels_with_what_they_cover(
+    production: Path, cli: Cli
+) -> None:
+    import datetime as dt
+
+    from clearance.register import queries
+    from clearance.register.access import open_register
+
+    disclosure = recorded(cli(*DISCLOSE, "--date", "2026-10-01"))
+    label = recorded(cli(*LABEL, "--territory", "CN", "--date", "2026-10-01"))
+    recorded(cli(*WRITER))  # another kind: not coverage
+    revoked = recorded(cli(*DISCLOSE, "--territory", "US-NY"))
+    assert cli("revoke", revoked, "--reason", "superseded").code == 0
+    with open_register() as (register, _ws), register.read() as conn:
+        found = queries.coverage(conn, "wave2-prod", dt.date(2026, 11, 1))
+        before = queries.coverage(conn, "wave2-prod", dt.date(2026, 9, 1))
+    assert [(e.id, e.territories, e.deliverables) for e in found] == [
+        (disclosure, ["EU", "FR"], ["EP101-v3", "trailer-1"]),
+        (label, ["CN"], ["EP101-v3.mov"]),
+    ]
+    assert before == []  # not yet in force

@@ -30,6 +30,26 @@ def evidence(db: Connection, production: str) -> list[EvidenceView]:
     return [EvidenceView.from_row(r) for r in rows]
 
 
+def coverage(db: Connection, production: str, on: dt.date) -> list[EvidenceView]:
+    """The disclosure (disclose-ai) and labelling (ai-label) records in force on ``on`` (not
+    revoked, dated on or before it, not expired), with the markets and deliverables each
+    covers (``EvidenceView.territories``, ``.deliverables``): what the disclosure plan matches
+    per deliverable and market."""
+    ev, day = schema.evidence, on.isoformat()
+    rows = db.execute(
+        select(ev)
+        .where(
+            ev.c.production_id == production,
+            ev.c.kind.in_(["disclose-ai", "ai-label"]),
+            ev.c.revoked_at.is_(None),
+            ev.c.date <= day,
+            or_(ev.c.expires.is_(None), ev.c.expires >= day),
+        )
+        .order_by(ev.c.recorded_at)
+    )
+    return [EvidenceView.from_row(r) for r in rows]
+
+
 def evidence_index(
     db: Connection,
     production: str,
