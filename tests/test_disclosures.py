@@ -228,6 +228,7 @@ def test_outputs_parse_and_bad_input_exits_2(
         (("--media", tmp_path / "nowhere"), "no such file"),
         (("-o", tmp_path / "plan.txt"), "suffix"),
         (("--policy", "no-such-pack"), "no such pack"),
+        ((), "not built in"),  # the production's own test pack: named, with the way out
     ):
         bad = cli("disclosures", *args)
         assert bad.code == 2 and needle in bad.stderr, (args, bad.stderr)

@@ -34,8 +34,19 @@ def production_packs(manifest: Manifest, given: Sequence[str] | None = None) -> 
     """The packs to decide with: ``given`` (ids or files), else ``production.policies``."""
     from clearance.policy.registry import resolve
 
-    names = list(given or manifest.production.policies)
-    packs = [resolve(name) for name in names]
+    if given:
+        packs = [resolve(name) for name in given]
+    else:
+        packs = []
+        for name in manifest.production.policies:
+            try:
+                packs.append(resolve(name))
+            except ManifestError as exc:
+                problem = (
+                    f"the production was decided with pack {name!r}, which is not built in: "
+                    "give the production's packs with --policy"
+                )
+                raise ManifestError([InputError("--policy", None, "", problem)]) from exc
     wrong = [p.id for p in packs if p.spec.kind != "decision"]
     if wrong:
         problem = f"not a decision pack: {', '.join(wrong)}"
@@ -100,8 +111,8 @@ def production_plan(
     media_files = _scan(scanner, list(media), progress)
     assets = [r for r in media_files if Path(r.path).resolve() not in used]
     deliverables += planning.asset_deliverables(assets, facts.assets, requirements)
-    checks = planning.check_files(
-        cut_files + media_files, facts.assets, requirements, resolve("deliverables")
+    checks = planning.check_files(  # each file once: the cut's, then the other assets
+        cut_files + assets, facts.assets, requirements, resolve("deliverables")
     )
     return planning.assemble(production, packs, listed, requirements, deliverables, checks)
 
