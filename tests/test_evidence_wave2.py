@@ -391,6 +391,9 @@ def test_the_form_offers_each_kind_and_records_it(site: Any) -> None:
     assert response.status_code == 303, response.text
     shown = browser.client.get("/p/wave2-prod/use-cases/UC-2").text
     assert "Estate of <strong>omar</strong>" in shown and "Consented by SAG-AFTRA (union)" in shown
+    consents = browser.client.get("/p/wave2-prod/consents").text
+    estates = consents[consents.index('id="estate-consents"') :]
+    assert "<td>omar</td>" in estates and "cameo; episode 4" in estates
     # A union notice has no expiry field; its date is the day it was sent.
     page = browser.client.get("/p/wave2-prod/evidence/new?kind=union-notice&use_case=UC-1")
     assert 'id="expires"' not in page.text and "Date sent" in page.text

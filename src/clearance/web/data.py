@@ -339,8 +339,13 @@ def title(db: Connection, production: str) -> str:
 
 
 def consents(
-    db: Connection, production: str, cache: RegisterCache | None = None
+    db: Connection,
+    production: str,
+    cache: RegisterCache | None = None,
+    kind: str = "talent-consent",
 ) -> list[dict[str, Any]]:
+    """The production's consents of ``kind``: performers' own (talent-consent), or an estate's
+    for a deceased performer (estate-consent, with its party and capacity in ``details``)."""
     return [
         {
             "id": e.id,
@@ -359,7 +364,7 @@ def consents(
             "revoke_reason": e.revoke_reason,
         }
         for e in _evidence(db, production, cache)
-        if e.kind == "talent-consent"
+        if e.kind == kind
     ]
 
 

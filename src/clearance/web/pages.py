@@ -309,9 +309,11 @@ def consents_page(request: Request, production: str, ctx: Ctx) -> HTMLResponse:
     ctx.member(production)
     with ctx.register.read(snapshot=True) as db:
         consents, tools = data.consents(db, production, ctx.cache), data.tools(db, production)
+        estates = data.consents(db, production, ctx.cache, "estate-consent")
     return render(
-        request, "consents.html.j2", ctx, production=production, consents=consents, tools=tools
-    )
+        request, "consents.html.j2", ctx, production=production, consents=consents, tools=tools,
+        estates=estates,
+    )  # fmt: skip
 
 
 @router.get("/p/{production}/scans", response_class=HTMLResponse)
