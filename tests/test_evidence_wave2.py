@@ -471,3 +471,20 @@ def test_the_coverage_query_returns_live_disclosures_and_labels_with_what_they_c
         (label, ["CN"], ["EP101-v3.mov"]),
     ]
     assert before == []  # not yet in force
+
+
+def test_check_inside_the_workspace_counts_an_estates_consent_per_deceased_performer(
+    production: Path, cli: Cli
+) -> None:
+    def open_of(uc: str) -> list[str]:
+        run = cli("check", "manifest.yaml", "--policy", "pack.yaml", "--format", "json")
+        assert run.code in (0, 1), run.stderr
+        found = {u["id"]: u for u in json.loads(run.stdout)["use_cases"]}
+        return list(found[uc]["open_obligations"])
+
+    assert "estate-consent" in open_of("UC-2")
+    estate = ("--party", "J. Hart", "--capacity", "heir", "--replica", "likeness-and-voice")
+    recorded(cli("consent", "estate", "lena", "UC-2", *estate))
+    assert "estate-consent" in open_of("UC-2")  # omar (deceased: unsure) has none yet
+    recorded(cli("consent", "estate", "omar", "UC-2", *estate))
+    assert "estate-consent" not in open_of("UC-2")

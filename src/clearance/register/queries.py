@@ -238,12 +238,12 @@ def evidence_check(
     all); when that names nobody, every performer of the use case (the rule that asked for
     an estate's consent found one deceased)."""
     index = evidence_index(db, production, store)
-    flags: dict[str, str] | None = None
+    # Read now (the callback runs after this connection is closed), and only when some
+    # estate's consent is recorded: without one, no estate-consent can be met anyway.
+    estates = any(kind == "estate-consent" for kind, _ in index.by_key)
+    flags = _recorded_deceased(db, production) if estates else {}
 
     def deceased(performers: tuple[str, ...]) -> tuple[str, ...]:
-        nonlocal flags
-        if flags is None:
-            flags = _recorded_deceased(db, production)
         named = tuple(p for p in performers if flags.get(p, "unsure") in ("yes", "unsure"))
         return named or performers
 
