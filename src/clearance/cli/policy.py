@@ -34,7 +34,7 @@ def list_packs() -> None:
 
     table = Table(title="Policy packs", title_justify="left")
     for column in ("Pack", "Version", "Released", "Kind", "Rules", "Source", "sha256"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("Pack", "Version", "Kind"))
     with input_errors():
         for pack_id in builtin_ids():
             pack = resolve(pack_id)
