@@ -488,3 +488,62 @@ def test_check_inside_the_workspace_counts_an_estates_consent_per_deceased_perfo
     assert "estate-consent" in open_of("UC-2")  # omar (deceased: unsure) has none yet
     recorded(cli("consent", "estate", "omar", "UC-2", *estate))
     assert "estate-consent" not in open_of("UC-2")
+
+
+#: The worked examples of packs-wave2.md §3.4 (SAG3, SAG5) and §4.4 (WGA1), decided by the
+#: built-in packs.
+UNION_PACKS = """\
+version: 1.1
+production:
+  id: sag-prod
+  format: scripted
+  policies: [sag-aftra-2023, wga-2023]
+tools:
+  - {id: ent, name: Enterprise tool, enterprise: yes, trains_on_inputs: no, retains_inputs: no}
+talent:
+  - {id: late-star, name: Late Star, union: SAG-AFTRA, deceased: "yes"}
+use_cases:
+  - id: UC-1
+    title: A late actor's voice recreated for a cameo
+    tools: [ent]
+    stage: post
+    technique: generate
+    output: {media: [audio], destination: final, resembles_protected: no, synthetic_performer: no}
+    talent: {performers: [late-star], replica: voice, replica_use: new-performance}
+    writing: {given_to_writer: no, by_writer: no}
+  - id: UC-2
+    title: Generated extras fill a stadium
+    tools: [ent]
+    stage: post
+    technique: generate
+    output: {media: [video], destination: final, resembles_protected: no,
+             synthetic_performer: "yes"}
+    talent: {replaces_union_work: "yes"}
+    writing: {given_to_writer: no, by_writer: no}
+  - id: UC-3
+    title: A chatbot's pilot treatment sent to the hired writer
+    tools: [ent]
+    stage: ideation
+    technique: generate
+    output: {media: [text], destination: reference, resembles_protected: no,
+             synthetic_performer: no}
+    writing: {given_to_writer: "yes", by_writer: "no"}
+"""
+
+
+def test_the_union_packs_obligations_are_met_by_their_evidence(workspace: Path, cli: Cli) -> None:
+    (workspace / "unions.yaml").write_text(UNION_PACKS)
+    assert cli("import", "unions.yaml").code == 0
+    before = states(cli)
+    assert {uc: list(obs) for uc, obs in before.items()} == {
+        "UC-1": ["estate-consent"],
+        "UC-2": ["union-notice"],
+        "UC-3": ["writer-disclosure"],
+    }
+    assert not any(o["met"] for obs in before.values() for o in obs.values())
+    recorded(cli("consent", "estate", "late-star", "UC-1", "--party", "SAG-AFTRA",
+                 "--capacity", "union", "--replica", "voice", "--use", "cameo"))  # fmt: skip
+    recorded(cli("union-notice", "UC-2", "--union", "SAG-AFTRA", "--reference", "N-17"))
+    recorded(cli("writer-disclosure", "UC-3", "--writer", "Dana Ruiz", "--material",
+                 "Pilot treatment (chatbot draft)"))  # fmt: skip
+    assert cli("status").code == 0  # every use case cleared
