@@ -312,3 +312,49 @@ def test_real_files_labels_against_the_corpus_ground_truth(
     assert truth["files/c2pa-rs/CA.jpg"] == "no-ai-signal"
     assert files["CA.jpg"]["required_in"] == ["CN"]
     assert [f["finding"] for f in files["CA.jpg"]["findings"]] == ["label-missing"]
+
+
+def test_recorded_disclosures_and_labels_meet_the_rows_they_cover(
+    workspace: Path,
+    cli: Cli,
+    cut: tuple[Path, Path],  # noqa: F811 (the fixture)
+    keyart: Path,
+) -> None:
+    """A disclose-ai / ai-label record meets a row where it covers its use case, market (a
+    country covers its subdivisions; none named: every market) and deliverable (none named:
+    every deliverable); revoked records meet nothing."""
+    edl, media = cut
+    _production(cli, workspace, edl, media, keyart)
+    policy = [a for p in POLICIES for a in ("--policy", p)]
+
+    notice = ("disclose", "UC-FINAL", "--form", "start card", "--placement", "opening titles",
+              "--text", "Contient des images générées par IA", "--approver", "M. Roy")  # fmt: skip
+    assert cli(*notice, "--deliverable", "ep1", "--territory", "FR").code == 0
+    assert cli(*notice, "--deliverable", "trailer-1", "--territory", "CN").code == 0
+    assert cli("label", "UC-AD", "--file", "poster_aigc.png", "--method", "aigc-metadata",
+               "--verified-by", "P. Okafor", "--platform-ref", "DY-88", "--territory",
+               "CN").code == 0  # fmt: skip
+    assert cli("label", "UC-FINAL", "--file", "skyline_ext_v2.jpg", "--method", "c2pa",
+               "--verified-by", "P. Okafor", "--platform-ref", "DY-89").code == 0  # fmt: skip
+    plan = _plan(cli("disclosures", "--media", keyart, *policy, "-f", "json", "-j", "1"))
+    met = {
+        (d["name"].rsplit("/", 1)[-1], i["market"], i["use_case"], i["obligation"], i["rule"])
+        for d in plan["deliverables"]
+        for i in d["items"]
+        if i["met"] and i["evidence"]
+    }
+    assert met == {
+        ("ep1", "FR", "UC-FINAL", "disclose-ai", "EU1"),  # ep1, France: the start card
+        # China's labels: the AIGC record names the labelled poster only
+        ("poster_aigc.png", "CN", "UC-AD", "ai-label", "CN1"),
+        ("poster_aigc.png", "CN", "UC-AD", "ai-label", "CN2"),
+        # the skyline's C2PA record names the cut's file, for every market
+        ("ep1", "CN", "UC-FINAL", "ai-label", "CN1"),
+        ("ep1", "CN", "UC-FINAL", "ai-label", "CN2"),
+    }  # the trailer's Chinese notice does not cover ep1
+    by_rule = {(r["market"], r["use_case"], r["obligation"], r["rule"]): r
+               for r in plan["requirements"]}  # fmt: skip
+    # Production-wide, a record covering the market meets the duty whatever the deliverable.
+    assert by_rule[("CN", "UC-FINAL", "disclose-ai", "CN2")]["met"] is True
+    assert by_rule[("CN", "UC-FINAL", "ai-label", "CN1")]["met"] is True  # no territory: any
+    assert by_rule[("US-NY", "UC-AD", "disclose-ai", "T-NY3")]["met"] is False

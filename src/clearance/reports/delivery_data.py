@@ -101,7 +101,7 @@ def gather(
         evidence=evidence,
         scan=latest_scan(db, production),
         cuesheet=cuesheet,
-        disclosures=report_plan(db, production, statuses, cuesheet),
+        disclosures=report_plan(db, production, on, cuesheet),
     )
 
 

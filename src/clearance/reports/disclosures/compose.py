@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from clearance.policy.pack import Pack
     from clearance.provenance.scan import FileResult, Scanner
     from clearance.register.cuts import CutSource
-    from clearance.register.status import UseCaseStatus
+    from clearance.register.status import EvidenceView
     from clearance.register.store import Register
 
 
@@ -67,16 +67,15 @@ def read_manifest(db: Connection, production: str) -> Manifest:
 
 def read_production(
     db: Connection, production: str, store: Path | None, on: dt.date
-) -> tuple[Manifest, RegisterFacts, dict[str, UseCaseStatus]]:
-    """The production's manifest, the cue sheet's register facts and every use case's status
-    (which disclosures are met), from one snapshot."""
+) -> tuple[Manifest, RegisterFacts, list[EvidenceView]]:
+    """The production's manifest, the cue sheet's register facts and the disclosure and
+    labelling records in force on ``on`` (what meets the plan's rows), from one snapshot."""
     from clearance.editorial.cuesheet import register_facts
     from clearance.register import queries
 
     manifest = read_manifest(db, production)
     facts = register_facts(db, production, store, on)
-    statuses = {s.id: s for s in queries.status(db, production, on, store)}
-    return manifest, facts, statuses
+    return manifest, facts, queries.coverage(db, production, on)
 
 
 def production_plan(
@@ -98,19 +97,19 @@ def production_plan(
 
     day = on or dt.date.today()
     with register.read(snapshot=True) as conn:
-        manifest, facts, statuses = read_production(conn, production, register.store, day)
+        manifest, facts, coverage = read_production(conn, production, register.store, day)
     packs = production_packs(manifest, policies)
     codes = list(markets) if markets else planning.default_markets(manifest)
-    listed, requirements = planning.market_requirements(manifest, packs, codes, statuses)
+    listed, requirements = planning.market_requirements(manifest, packs, codes, coverage)
     sheets = [(name, compose.build_cuesheet(src, scanner, facts, progress)) for name, src in cuts]
-    deliverables = [planning.cut_deliverable(n, s, requirements) for n, s in sheets]
+    deliverables = [planning.cut_deliverable(n, s, requirements, coverage) for n, s in sheets]
     scanner.keep_facts = True
     used = planning.used_files(s for _, s in sheets)
     in_cuts = sorted({str(p) for p in used})
     cut_files = _scan(scanner, [Path(p) for p in in_cuts], progress)
     media_files = _scan(scanner, list(media), progress)
     assets = [r for r in media_files if Path(r.path).resolve() not in used]
-    deliverables += planning.asset_deliverables(assets, facts.assets, requirements)
+    deliverables += planning.asset_deliverables(assets, facts.assets, requirements, coverage)
     checks = planning.check_files(  # each file once: the cut's, then the other assets
         cut_files + assets, facts.assets, requirements, resolve("deliverables")
     )
@@ -124,23 +123,23 @@ def _scan(
 
 
 def report_plan(
-    db: Connection,
-    production: str,
-    statuses: Sequence[UseCaseStatus],
-    cuesheet: CueSheet | None = None,
+    db: Connection, production: str, on: dt.date, cuesheet: CueSheet | None = None
 ) -> DisclosurePlan | None:
     """The plan the delivery report shows: the production's own packs and markets, the
     report's cut (if any) for timecodes; files are not scanned here (``clearance
     disclosures`` checks them). ``None`` when a pack of the production is not built in."""
+    from clearance.register import queries
+
     try:
         manifest = read_manifest(db, production)
         packs = production_packs(manifest)
     except ManifestError:
         return None
+    coverage = queries.coverage(db, production, on)
     codes = planning.default_markets(manifest)
-    by_id = {s.id: s for s in statuses}
-    listed, requirements = planning.market_requirements(manifest, packs, codes, by_id)
+    listed, requirements = planning.market_requirements(manifest, packs, codes, coverage)
     deliverables = []
     if cuesheet is not None:
-        deliverables.append(planning.cut_deliverable(cuesheet.edit.name, cuesheet, requirements))
+        name = cuesheet.edit.name
+        deliverables.append(planning.cut_deliverable(name, cuesheet, requirements, coverage))
     return planning.assemble(production, packs, listed, requirements, deliverables, None)

@@ -40,7 +40,10 @@ class Requirement(BaseModel):
     cites: str = ""
     document: str = ""
     url: str | None = None
-    met: bool = False  # recorded evidence meets the obligation (register status)
+    # A disclosure / labelling record in force covers it: its use case, this market (and, for
+    # an item, this deliverable); ``evidence`` names those records
+    met: bool = False
+    evidence: list[str] = Field(default_factory=list)
 
 
 class EventRef(BaseModel):

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from clearance.policy.pack import Pack
     from clearance.provenance.model import AssetFacts
     from clearance.provenance.scan import FileResult
-    from clearance.register.status import UseCaseStatus
+    from clearance.register.status import EvidenceView
 
 GENAI_VERDICTS = ("ai-generated", "ai-composite")
 #: The finding of the deliverables pack the plan reports (its rule reads ``label.*``).
@@ -72,11 +72,12 @@ def market_requirements(
     manifest: Manifest,
     packs: Sequence[Pack],
     markets: Sequence[str],
-    statuses: Mapping[str, UseCaseStatus] | None = None,
+    coverage: Sequence[EvidenceView] = (),
 ) -> tuple[list[Market], list[Requirement]]:
     """Decide every use case once per market — ``production.territories`` replaced by that
     market alone — and keep each fired rule that owes ``disclose-ai`` or ``ai-label``, with
-    the form the rule gives for it. ``statuses`` (the register's) say which are met."""
+    the form the rule gives for it; met where a record in ``coverage`` (the register's
+    disclosure and labelling records in force) covers the use case in that market."""
     from clearance.policy.engine import Engine
 
     engine = Engine(packs)
@@ -89,11 +90,11 @@ def market_requirements(
         production = manifest.production.model_copy(update={"territories": territories})
         scoped = manifest.model_copy(update={"production": production})
         for decision in engine.decide_all(scoped):
-            met = _met(statuses.get(decision.id) if statuses else None)
             for fired in decision.rules:
                 for ob in fired.obligations:
                     if ob not in DISCLOSURE_OBLIGATIONS:
                         continue
+                    evidence = covered_by(coverage, ob, decision.id, code)
                     found.append(
                         Requirement(
                             market=code,
@@ -108,17 +109,67 @@ def market_requirements(
                             cites=fired.cites,
                             document=fired.citation.document,
                             url=fired.citation.url,
-                            met=ob in met,
+                            met=bool(evidence),
+                            evidence=evidence,
                         )
                     )
     return listed, found
 
 
-def _met(status: UseCaseStatus | None) -> set[str]:
-    return {s.obligation for s in status.obligations if s.met} if status else set()
+def covered_by(
+    coverage: Sequence[EvidenceView],
+    obligation: str,
+    use_case: str,
+    market: str,
+    names: Iterable[str] | None = None,
+) -> list[str]:
+    """Ids of the records that cover ``obligation`` for ``use_case`` in ``market`` (and, with
+    ``names``, for a deliverable known by one of those names). A record that names no
+    territory covers every market, and one that names no deliverable every deliverable; a
+    country code covers its subdivisions (``US`` covers ``US-NY``); an undeclared market is
+    covered only by a record that names no territory. Names compare without regard to case."""
+    wanted = {n.lower() for n in names} if names is not None else None
+    found = []
+    for record in coverage:
+        if record.kind != obligation or use_case not in record.scope:
+            continue
+        places = {t.upper() for t in record.territories}
+        if places and not (market in places or market.split("-", 1)[0] in places):
+            continue
+        named = {d.lower() for d in record.deliverables}
+        if wanted is not None and named and not wanted & named:
+            continue
+        found.append(record.id)
+    return found
 
 
-def cut_deliverable(name: str, sheet: CueSheet, requirements: Sequence[Requirement]) -> Deliverable:
+def _item(
+    req: Requirement,
+    coverage: Sequence[EvidenceView],
+    names: tuple[str, ...],
+    events: list[EventRef] | None = None,
+    file: str = "",
+) -> Item:
+    """``req`` on one deliverable, met when records cover it there: for a cut, each of its
+    events' files is covered by a record naming the cut, that file, or no deliverable."""
+    files = sorted({e.file for e in events or []}) or [file]
+    found: list[str] = []
+    met = True
+    for path in files:
+        also = (path, Path(path).name) if path else ()
+        ids = covered_by(coverage, req.obligation, req.use_case, req.market, names + also)
+        met = met and bool(ids)
+        found += [i for i in ids if i not in found]
+    data = req.model_dump() | {"met": met, "evidence": found if met else []}
+    return Item(**data, events=events or [], file=file)
+
+
+def cut_deliverable(
+    name: str,
+    sheet: CueSheet,
+    requirements: Sequence[Requirement],
+    coverage: Sequence[EvidenceView] = (),
+) -> Deliverable:
     """A cut: each requirement of a use case its GenAI events are registered to, with those
     events' record timecodes; GenAI events with no use case are listed as unmapped."""
     by_use_case: dict[str, list[EventRef]] = {}
@@ -136,8 +187,10 @@ def cut_deliverable(name: str, sheet: CueSheet, requirements: Sequence[Requireme
             by_use_case.setdefault(row.use_case, []).append(ref)
         elif row.verdict in GENAI_VERDICTS:
             unmapped.append(ref)
+    edit = Path(sheet.edit.path)
+    names = (name, edit.name, edit.stem, sheet.edit.name)
     items = [
-        Item(**req.model_dump(), events=by_use_case[req.use_case])
+        _item(req, coverage, names, events=by_use_case[req.use_case])
         for req in requirements
         if req.use_case in by_use_case
     ]
@@ -150,6 +203,7 @@ def asset_deliverables(
     results: Iterable[FileResult],
     assets: Mapping[str, AssetFacts],
     requirements: Sequence[Requirement],
+    coverage: Sequence[EvidenceView] = (),
 ) -> list[Deliverable]:
     """Asset files (key art, stills …): one deliverable per file registered to a use case
     that owes something, or carrying GenAI that no use case declares."""
@@ -158,7 +212,7 @@ def asset_deliverables(
         asset = assets.get(result.sha256) if result.sha256 else None
         use_case = asset.use_case if asset else ""
         items = [
-            Item(**req.model_dump(), file=result.path)
+            _item(req, coverage, (), file=result.path)
             for req in requirements
             if use_case and req.use_case == use_case
         ]
