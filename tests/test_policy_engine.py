@@ -202,3 +202,53 @@ def test_streamed_json_equals_the_whole_document(count: int) -> None:
     out = io.StringIO()
     write_json(out, "p", engine.refs(), iter(decisions))
     assert out.getvalue() == whole
+
+
+@pytest.mark.parametrize(
+    ("source", "joiner", "pieces"),
+    [
+        ("a && b", "&&", ["a", "b"]),
+        ("(a && b)", "&&", ["a", "b"]),
+        ("a || b && c", "||", ["a", "b && c"]),
+        ("(x || y) && (p && q)", "&&", ["(x || y)", "(p && q)"]),
+        ("t.exists(z, z == '&&') && k", "&&", ["t.exists(z, z == '&&')", "k"]),
+        ('s == "a || b"', "", []),
+        ("a ? b : c && d", "", []),
+        ("!(a && b)", "", []),
+        ("(a) || (b)", "||", ["(a)", "(b)"]),
+    ],
+)
+def test_conditions_split_at_their_outermost_operator(
+    source: str, joiner: str, pieces: list[str]
+) -> None:
+    from clearance.policy.expressions import split_top_level
+
+    assert split_top_level(source) == (joiner, pieces)
+
+
+def test_a_split_condition_gives_what_cel_gives_for_every_combination() -> None:
+    """Evaluating part by part (each memoised on its own facts) equals one CEL run."""
+    import itertools
+
+    source = (
+        "(size(production.territories) == 0 || production.territories.exists(t, t == 'FR'))"
+        " && (technique in ['generate', 'alter'] && output.destination == 'final'"
+        " && (output.depicts_real in ['yes', 'unsure'] || output.could_mislead != 'no'))"
+    )
+    condition = compile_condition(source)
+    assert len(condition.parts) == 2 and condition.parts[1].parts
+    whole = compile_condition(source)
+    object.__setattr__(whole, "parts", ())  # the same condition, run as one CEL program
+    for territories, technique, destination, real, mislead in itertools.product(
+        [[], ["FR"], ["US"]],
+        ["generate", "alter", "enhance"],
+        ["final", "temp"],
+        ["yes", "no", "unsure"],
+        ["yes", "no", "unsure"],
+    ):
+        facts = {
+            "production": {"territories": territories},
+            "technique": technique,
+            "output": {"destination": destination, "depicts_real": real, "could_mislead": mislead},
+        }
+        assert condition.holds(facts) == whole.holds(facts), facts

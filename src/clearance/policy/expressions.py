@@ -75,6 +75,12 @@ class Condition:
     keys: tuple[Reader, ...]
     tree: PathTree
     memo: dict[tuple[Any, ...], bool] = field(default_factory=dict, compare=False, repr=False)
+    #: A top-level conjunction or disjunction is evaluated part by part, each part memoised by
+    #: the few facts it reads: a rule of ten facts has thousands of fact combinations, its
+    #: parts a handful each, and evaluation stops at the first part that decides.
+    parts: tuple[Condition, ...] = ()
+    any_part: bool = False  # the parts are joined by || (else by &&)
+    key: Reader | None = field(default=None, compare=False, repr=False)  # facts → memo key
 
     def facts_of(self, facts: dict[str, Any]) -> dict[str, Any]:
         """The values of the facts this condition reads (shown when it fires)."""
@@ -82,7 +88,14 @@ class Condition:
 
     def holds(self, facts: dict[str, Any]) -> bool:
         """Evaluate against a use case's (projected) facts."""
-        key = tuple(read(facts) for read in self.keys)
+        if self.parts:
+            if self.any_part:
+                return any(part.holds(facts) for part in self.parts)
+            for part in self.parts:  # noqa: SIM110 - a loop is faster than all() here
+                if not part.holds(facts):
+                    return False
+            return True
+        key = self.key(facts) if self.key else tuple(read(facts) for read in self.keys)
         result = self.memo.get(key)
         if result is None:
             result = self.program.execute(_cel().Context(restrict(facts, self.tree)))
@@ -101,14 +114,77 @@ def compile_condition(source: str, schema: Schema = FACT_SCHEMA) -> Condition:
     except (ValueError, RuntimeError) as exc:
         raise ExpressionError(str(exc).splitlines()[0]) from exc
     paths = fact_paths(source, schema)
+    joiner, pieces = split_top_level(source)
+    keys = tuple(key_reader(p) for p in paths)
     return Condition(
         source=source,
         program=program,
         facts=tuple(paths),
         readers=tuple((p, reader(p)) for p in paths),
-        keys=tuple(key_reader(p) for p in paths),
+        keys=keys,
         tree=path_tree(paths),
+        parts=tuple(compile_condition(piece, schema) for piece in pieces),
+        any_part=joiner == "||",
+        key=_key_function(keys),
     )
+
+
+def _key_function(keys: tuple[Reader, ...]) -> Reader | None:
+    """One call building a condition's memo key (the hot path of deciding)."""
+    if len(keys) == 1:
+        return keys[0]
+    if len(keys) == 2:
+        first, second = keys
+        return lambda facts: (first(facts), second(facts))
+    return None
+
+
+_TOKEN = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|&&|\|\||[()\[\]{}?]""")
+
+
+def split_top_level(source: str) -> tuple[str, list[str]]:
+    """``a && (b || c) && d`` → ``("&&", ["a", "(b || c)", "d"])``: the operands of the
+    expression's outermost ``&&`` (or, when it has no top-level ``&&``, ``||``); a whole
+    expression in parentheses is looked into. ``("", [])`` when there is nothing to split
+    (one operand, or a top-level ``?:`` whose precedence a split would change)."""
+    text = source.strip()
+    while True:
+        ops, inner = _top_level(text)
+        if not ops and inner:  # "( … )" around everything
+            text = text[1:-1].strip()
+            continue
+        break
+    if "?" in (op for _, op in ops):
+        return "", []
+    for joiner in ("||", "&&"):  # || binds loosest: split there first
+        cuts = [i for i, op in ops if op == joiner]
+        if cuts:
+            pieces, start = [], 0
+            for cut in cuts:
+                pieces.append(text[start:cut].strip())
+                start = cut + 2
+            pieces.append(text[start:].strip())
+            return joiner, pieces
+    return "", []
+
+
+def _top_level(text: str) -> tuple[list[tuple[int, str]], bool]:
+    """Top-level operators (offset, ``&&``/``||``/``?``), and whether one pair of
+    parentheses encloses the whole text."""
+    ops: list[tuple[int, str]] = []
+    depth = 0
+    enclosed = text.startswith("(")
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token in ("(", "[", "{"):
+            depth += 1
+        elif token in (")", "]", "}"):
+            depth -= 1
+            if depth == 0 and match.end() < len(text.rstrip()):
+                enclosed = False
+        elif depth == 0 and token in ("&&", "||", "?"):
+            ops.append((match.start(), token))
+    return ops, enclosed
 
 
 def fact_paths(source: str, schema: Schema = FACT_SCHEMA) -> list[str]:
