@@ -109,6 +109,7 @@ SCOPES: list[tuple[list[str], set[str]]] = [
     (["CA"], set()),  # Canada, never California
     (["FR", "EU", "GB", "MX"], set()),
     (["US-TX", "US-FL"], set()),
+    (["NO", "IS", "CN", "CN-HK", "TW"], set()),
     (["CA", "US-TN"], {"us-tn-elvis"}),
     (["GB", "US-CA", "US-NY"], {"us-ca-replica", "us-ny-replica"}),
 ]
