@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,3 +253,50 @@ def test_a_split_condition_gives_what_cel_gives_for_every_combination() -> None:
             "output": {"destination": destination, "depicts_real": real, "could_mislead": mislead},
         }
         assert condition.holds(facts) == whole.holds(facts), facts
+
+
+@pytest.mark.parametrize(
+    ("territories", "out_of_scope"),
+    [
+        ("[CA, 'NO']", ["eu-ai-act-50", "us-ca-replica"]),
+        ("[US-CA, FR]", []),
+        ("[]", []),
+        ("[ES-CT]", ["us-ca-replica"]),
+    ],
+)
+def test_a_pack_out_of_territory_is_applied_and_fires_nothing(
+    cli: Callable[..., Any], write: Write, territories: str, out_of_scope: list[str]
+) -> None:
+    import json
+
+    manifest = write(
+        "m.yaml",
+        f"""
+        version: 1.1
+        production:
+          id: p
+          policies: [netflix-genai, sag-aftra-2023, eu-ai-act-50, us-ca-replica]
+          territories: {territories}
+        tools: [{{id: t, name: T, enterprise: yes, trains_on_inputs: no, retains_inputs: no}}]
+        talent: [{{id: theo, name: Theo, represented: no}}]
+        use_cases:
+          - id: UC-1
+            title: New lines in Theo's cloned voice
+            tools: [t]
+            stage: post
+            output: {{media: [audio], destination: final, resembles_protected: no}}
+            talent: {{performers: [theo], replica: voice, replica_use: new-performance}}
+        """,
+    )
+    run = cli("check", manifest, "--format", "json", "--no-register")
+    data = json.loads(run.stdout)
+    assert [p["id"] for p in data["policies"]] == [
+        "netflix-genai", "sag-aftra-2023", "eu-ai-act-50", "us-ca-replica"
+    ]  # fmt: skip
+    assert data["out_of_scope"] == out_of_scope
+    fired_packs = {rule["pack"] for rule in data["use_cases"][0]["rules"]}
+    assert fired_packs.isdisjoint(out_of_scope)
+    assert {"netflix-genai", "sag-aftra-2023"} <= fired_packs
+    assert (set(out_of_scope) | fired_packs) == {p["id"] for p in data["policies"]}
+    table = cli("check", manifest, "--no-register").stdout
+    assert ("Out of scope" in table) == bool(out_of_scope)

@@ -128,9 +128,20 @@ def check(
     with gc_paused():
         decisions = gate.watch(engine.decide_all(manifest, met))
         if output_format is Format.json:
-            write_json(sys.stdout, manifest.production.id, engine.refs(), decisions)
+            write_json(
+                sys.stdout,
+                manifest.production.id,
+                engine.refs(),
+                decisions,
+                engine.out_of_scope(manifest),
+            )
         else:
-            result = CheckResult(manifest.production.id, engine.refs(), list(decisions))
+            result = CheckResult(
+                manifest.production.id,
+                engine.refs(),
+                list(decisions),
+                out_of_scope=engine.out_of_scope(manifest),
+            )
             if output_format is Format.markdown:
                 sys.stdout.write(to_markdown(result))
             else:

@@ -81,6 +81,8 @@ class CheckResult:
     format: str = field(default=CHECK_FORMAT, init=False)
     production: str
     policies: list[PackRef]
+    #: Packs of ``policies`` whose scope (territories) does not hold: they fired nothing.
+    out_of_scope: list[str] = field(default_factory=list, kw_only=True)
     use_cases: list[Decision]
 
 
@@ -95,10 +97,19 @@ def to_json(result: CheckResult) -> str:
 
 
 def write_json(
-    out: TextIO, production: str, policies: list[PackRef], decisions: Iterable[Decision]
+    out: TextIO,
+    production: str,
+    policies: list[PackRef],
+    decisions: Iterable[Decision],
+    out_of_scope: list[str] | None = None,
 ) -> None:
     """Stream the same text as ``to_json``, one decision at a time (bounded memory)."""
-    head = {"format": CHECK_FORMAT, "production": production, "policies": policies}
+    head = {
+        "format": CHECK_FORMAT,
+        "production": production,
+        "policies": policies,
+        "out_of_scope": out_of_scope or [],
+    }
     head_text = _ANY.dump_json(head, indent=2).decode()
     out.write(head_text.removesuffix("\n}") + ',\n  "use_cases": [')
     separator = "\n    "

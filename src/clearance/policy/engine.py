@@ -53,6 +53,12 @@ class Engine:
     def refs(self) -> list[PackRef]:
         return [PackRef(id=p.id, version=p.version, sha256=p.sha256) for p in self.packs]
 
+    def out_of_scope(self, manifest: Manifest) -> list[str]:
+        """Ids of the packs whose scope (e.g. a law's territories) does not hold for the
+        production: they run on every use case and fire nothing."""
+        facts = {"production": manifest.production.model_dump()}
+        return [p.id for p in self.packs if p.scope is not None and not p.scope.holds(facts)]
+
     def decide_all(
         self, manifest: Manifest, evidence: Evidence | None = None
     ) -> Iterator[Decision]:

@@ -237,6 +237,9 @@ def load_pack(path: Path) -> Pack:
     scope = None
     if spec.scope is not None:
         scope = _compile(doc, ("scope", "when"), "scope", spec.scope.when, errors, schema)
+        if scope is not None and any(not f.startswith("production.") for f in scope.facts):
+            problem = f"a scope reads only production facts; it reads {list(scope.facts)}"
+            errors.append(InputError(doc.path, doc.line_of(("scope", "when")), "scope", problem))
 
     def scoped(when: str) -> str:
         """A rule's condition within the pack's scope (one compiled CEL program)."""

@@ -56,6 +56,11 @@ def render_table(console: Console, result: CheckResult) -> None:
         f"{counts['judgment']} judgment, {counts['escalate']} escalate; "
         f"{counts['cleared']} cleared."
     )
+    if result.out_of_scope:
+        console.print(
+            f"[dim]Out of scope for this production's territories (applied, fired nothing): "
+            f"{', '.join(result.out_of_scope)}.[/]"
+        )
     notes = sorted({(a.id, a.message) for d in result.use_cases for a in d.advisories})
     for advisory_id, message in notes:
         users = [d.id for d in result.use_cases if any(a.id == advisory_id for a in d.advisories)]
@@ -91,6 +96,13 @@ def to_markdown(result: CheckResult) -> str:
         f"{counts['judgment']} judgment, {counts['escalate']} escalate; "
         f"{counts['cleared']} cleared.",
     ]
+    if result.out_of_scope:
+        lines += [
+            "",
+            "Out of scope for this production's territories (applied, fired nothing): "
+            + ", ".join(f"`{pack}`" for pack in result.out_of_scope)
+            + ".",
+        ]
     notes = sorted({(a.id, a.title, a.message) for d in result.use_cases for a in d.advisories})
     if notes:
         lines += ["", "## Notes", ""]
