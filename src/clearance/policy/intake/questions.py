@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined
 
 from clearance.manifest.errors import InputError, ManifestError
-from clearance.manifest.models import UseCase
+from clearance.manifest.models import V11_FIELDS, UseCase
 from clearance.manifest.yamlsafe import Document, load_document
 from clearance.policy.facts import SCHEMAS, schema_node
 
@@ -72,6 +72,21 @@ def _leaf_fields(model: type[BaseModel], prefix: str = "") -> dict[str, FactDoma
 
 #: Every fact a question may set, derived from the manifest model.
 FACT_DOMAINS: dict[str, FactDomain] = _leaf_fields(UseCase)
+
+
+def _v11_facts() -> frozenset[str]:
+    """The use-case facts manifest v1.1 added (``output.depicts_real``, ``writing.*``, …)."""
+    paths = [
+        ".".join(filter(None, (where.removeprefix("use_cases[]").lstrip("."), name)))
+        for where, name in V11_FIELDS
+        if where.startswith("use_cases[]")
+    ]
+    return frozenset(f for f in FACT_DOMAINS for p in paths if f == p or f.startswith(p + "."))
+
+
+#: Facts only a version-1.1 manifest can hold: asked only when a listed pack has a question
+#: for them, and a use case that answers one makes the manifest ``version: 1.1``.
+V11_FACTS: frozenset[str] = _v11_facts()
 
 
 @dataclass(frozen=True)

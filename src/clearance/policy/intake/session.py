@@ -10,9 +10,14 @@ manifest's registries, whose terms are known). An undetermined unit is *irreleva
 outcome is no stronger than the strongest outcome already certain and its obligations are
 already owed. The decision is *settled* when no relevant unit is undetermined; then every
 completion decides the same, so unasked facts can take the spec's defaults. The next
-question is the first (in the pack's order) unanswered fact a relevant undetermined unit
-reads. Conditions are the packs' own compiled CEL (and their memo): there is no second
-decision logic, and the final decision comes from ``Engine``.
+question is the first (in the packs' order) unanswered fact on which a relevant undetermined
+unit *depends* (some completion of the unit's other unknown facts makes its truth turn on that
+fact): a fact a unit reads but cannot turn on, given the answers so far, is not asked.
+Several packs decide together: their units are pooled, so "relevant" is judged against the
+combined decision (strongest outcome, union of obligations), and each pack's questions come
+from that pack (one question per fact, the first listed pack's). Conditions are the packs'
+own compiled CEL (and their memo): there is no second decision logic, and the final decision
+comes from ``Engine``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from clearance.policy.expressions import Condition
 from clearance.policy.facts import FactBuilder
 from clearance.policy.intake.questions import (
     FACT_DOMAINS,
+    V11_FACTS,
     Answer,
     FactDomain,
     Question,
@@ -55,6 +61,7 @@ class IntakeError(ValueError):
 
 @dataclass(frozen=True)
 class _Unit:
+    index: int  # position among the session's units (memo key)
     rule: str
     conditions: tuple[Condition, ...]
     outcome: Outcome
@@ -125,6 +132,9 @@ class IntakeSession:
             )
         self._answers: dict[str, Value] = {}
         self._truth_memo: dict[tuple[int, tuple[Value | None, ...]], bool | None] = {}
+        self._turns_memo: dict[tuple[int, str, tuple[Value | None, ...]], bool] = {}
+        self._condition_memo: dict[tuple[int, tuple[Value | None, ...]], bool | None] = {}
+        self._condition_facts: dict[int, tuple[str, ...]] = {}
         self._order = {q.fact: i for i, q in enumerate(self.questions)}
 
     # -- answers ---------------------------------------------------------------------------
@@ -210,15 +220,19 @@ class IntakeSession:
     def next_question(self) -> Question | None:
         """The next question to ask, or ``None`` when the use case can be written.
 
-        While the decision is open: the first unanswered fact that a relevant undetermined
-        rule reads. Once settled: facts the manifest requires that are still unanswered
+        While the decision is open: the first unanswered fact on which a relevant undetermined
+        rule can turn. Once settled: facts the manifest requires that are still unanswered
         (``stage``, ``output.media``, …; performers when a replica, alteration or model
         reuse names none) — asked for the record, they cannot change the decision.
         """
         _, open_units = self._state()
         if open_units:
-            wanted = {f for u in open_units for f in u.facts if f not in self._answers}
-            return min((self._by_fact[f] for f in wanted), key=lambda q: self._order[q.fact])
+            unknown = {f for u in open_units for f in u.facts if f not in self._answers}
+            candidates = sorted(unknown, key=self._order.__getitem__)
+            for fact in candidates:
+                if any(self._turns_on(u, fact) for u in open_units if fact in u.facts):
+                    return self._by_fact[fact]
+            return self._by_fact[candidates[0]]  # not reached: an open unit turns on one
         for question in self.questions:
             if question.fact not in self._answers and (
                 question.required
@@ -235,11 +249,15 @@ class IntakeSession:
         )
 
     def unasked(self) -> dict[str, Any]:
-        """Facts not answered and their spec defaults (what the written use case implies)."""
+        """Facts not answered and their spec defaults (what the written use case implies).
+        A v1.1 fact that no listed pack asks about is left out: no pack reads it, and a
+        version-1 manifest cannot hold it."""
         return {
             fact: list(domain.default) if isinstance(domain.default, list) else domain.default
             for fact, domain in FACT_DOMAINS.items()
-            if fact not in self._answers and not domain.required
+            if fact not in self._answers
+            and not domain.required
+            and (fact not in V11_FACTS or fact in self._by_fact)
         }
 
     def use_case(self, id: str, title: str, description: str | None = None) -> UseCase:
@@ -272,26 +290,34 @@ class IntakeSession:
     # -- determination ---------------------------------------------------------------------
 
     def _build_units(self) -> Iterator[_Unit]:
+        index = itertools.count()
         for pack in self.packs:
             for rule in pack.rules:
                 spec = rule.spec
                 assert spec.outcome is not None  # decision packs are validated to have one
                 always = frozenset(ob for ob, when in rule.obligations if when is None)
                 yield _Unit(
-                    spec.id, (rule.condition,), spec.outcome, always, _facts(rule.condition)
+                    next(index),
+                    spec.id,
+                    (rule.condition,),
+                    spec.outcome,
+                    always,
+                    _facts(rule.condition),
                 )
                 for ob, when in rule.obligations:
                     if when is not None:
                         both = (rule.condition, when)
                         facts = tuple(sorted(set(_facts(rule.condition)) | set(_facts(when))))
-                        yield _Unit(spec.id, both, spec.outcome, frozenset({ob}), facts)
+                        yield _Unit(
+                            next(index), spec.id, both, spec.outcome, frozenset({ob}), facts
+                        )
 
     def _state(self) -> tuple[list[_Unit], list[_Unit]]:
         """(units certain to hold, relevant undetermined units)."""
         known: list[_Unit] = []
         undetermined: list[_Unit] = []
-        for index, unit in enumerate(self._units):
-            truth = self._truth(index, unit)
+        for unit in self._units:
+            truth = self._truth(unit)
             if truth is None:
                 undetermined.append(unit)
             elif truth:
@@ -303,28 +329,99 @@ class IntakeSession:
         ]
         return known, relevant
 
-    def _truth(self, index: int, unit: _Unit) -> bool | None:
+    def _truth(self, unit: _Unit) -> bool | None:
         """The unit's truth value if every completion of its unknown facts agrees."""
-        key = (index, tuple(self._answers.get(f) for f in unit.facts))
+        key = (unit.index, tuple(self._answers.get(f) for f in unit.facts))
         if key in self._truth_memo:
             return self._truth_memo[key]
-        unknown = [f for f in unit.facts if f not in self._answers]
-        domains = [self._completions(f) for f in unknown]
+        parts = [self._condition_truth(c) for c in unit.conditions]
+        if False in parts:
+            result: bool | None = False
+        elif all(parts):
+            result = True
+        else:
+            result = self._enumerate(unit.conditions, unit.facts)
+        self._truth_memo[key] = result
+        return result
+
+    def _condition_truth(self, condition: Condition) -> bool | None:
+        """A condition's truth value if every completion of its unknown facts agrees. The
+        parts of a top-level ``&&``/``||`` are settled first, each over its own few facts (one
+        part false settles an ``&&``); only when they leave it open is the whole enumerated —
+        so the answer is exact, and cheap for the rules a single answer has ruled out."""
+        facts = self._condition_facts.get(id(condition))
+        if facts is None:
+            facts = self._condition_facts[id(condition)] = _facts(condition)
+        key = (id(condition), tuple(self._answers.get(f) for f in facts))
+        if key in self._condition_memo:
+            return self._condition_memo[key]
         result: bool | None = None
+        if condition.parts:
+            decisive = condition.any_part  # a true part settles ||, a false one &&
+            parts: list[bool | None] = []
+            for part in condition.parts:
+                parts.append(self._condition_truth(part))
+                if parts[-1] is decisive:
+                    break
+            if parts[-1] is decisive:
+                result = decisive
+            elif all(t is (not decisive) for t in parts):
+                result = not decisive
+        if result is None:
+            result = self._enumerate((condition,), facts)
+        self._condition_memo[key] = result
+        return result
+
+    def _enumerate(self, conditions: tuple[Condition, ...], read: tuple[str, ...]) -> bool | None:
+        """Truth of ``conditions`` (all of them) over every completion of the unknown facts
+        among ``read``, if they agree; ``None`` if not, or if too many to enumerate."""
+        unknown = [f for f in read if f not in self._answers]
+        domains = [self._completions(f) for f in unknown]
         total = 1
         for domain in domains:
             total *= len(domain) if domain is not None else MAX_COMPLETIONS + 1
+        if total > MAX_COMPLETIONS:
+            return None
+        facts = self._facts()
+        seen: set[bool] = set()
+        for combo in itertools.product(*(d for d in domains if d is not None)):
+            for fact, value in zip(unknown, combo, strict=True):
+                self._set(facts, fact, value)
+            seen.add(all(c.holds(facts) for c in conditions))
+            if len(seen) > 1:
+                return None
+        return seen.pop()
+
+    def _turns_on(self, unit: _Unit, fact: str) -> bool:
+        """Can the unit's truth turn on ``fact``: is there a completion of its other unknown
+        facts under which two answers to ``fact`` give different truth values? ``True`` when
+        too many completions to enumerate (asking is safe)."""
+        key = (unit.index, fact, tuple(self._answers.get(f) for f in unit.facts))
+        if key in self._turns_memo:
+            return self._turns_memo[key]
+        others = [f for f in unit.facts if f not in self._answers and f != fact]
+        if not others:  # an undetermined unit whose one unknown fact is this one
+            return True
+        domains = [self._completions(f) for f in [*others, fact]]
+        total = 1
+        for domain in domains:
+            total *= len(domain) if domain is not None else MAX_COMPLETIONS + 1
+        result = True
         if total <= MAX_COMPLETIONS:
+            *other_domains, own = [d for d in domains if d is not None]
             facts = self._facts()
-            seen: set[bool] = set()
-            for combo in itertools.product(*(d for d in domains if d is not None)):
-                for fact, value in zip(unknown, combo, strict=True):
+            result = False
+            for combo in itertools.product(*other_domains):
+                for name, value in zip(others, combo, strict=True):
+                    self._set(facts, name, value)
+                seen: set[bool] = set()
+                for value in own:
                     self._set(facts, fact, value)
-                seen.add(all(c.holds(facts) for c in unit.conditions))
+                    seen.add(all(c.holds(facts) for c in unit.conditions))
                 if len(seen) > 1:
+                    result = True
                     break
-            result = seen.pop() if len(seen) == 1 else None
-        self._truth_memo[key] = result
+        self._turns_memo[key] = result
         return result
 
     def _completions(self, fact: str) -> list[Value] | None:

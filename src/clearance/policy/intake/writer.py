@@ -1,8 +1,11 @@
 """Add a use case to a manifest's text without re-dumping it (comments and layout are kept).
 
 YAML: the use case is written as a block under ``use_cases:`` (after its last item; an empty
-``use_cases: []`` or a missing key is handled). JSON has no comments: it is re-dumped. The
-caller validates the result with the manifest loader before replacing the file.
+``use_cases: []`` or a missing key is handled). JSON has no comments: it is re-dumped. A use
+case that holds a fact of manifest v1.1 (``output.depicts_real``, ``writing.*``, …) makes a
+``version: 1`` manifest ``version: 1.1`` (the v1.1 spec: a manifest that uses a v1.1 field
+declares it; every v1 content keeps its meaning). The caller validates the result with the
+manifest loader before replacing the file.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from clearance.manifest.models import UseCase
+from clearance.manifest.models import UseCase, needs_v11
 
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
 _RESERVED = frozenset({"true", "false", "null", "~", "on", "off", "y", "n"})
@@ -24,11 +27,29 @@ def add_use_case(text: str, use_case: UseCase, *, json_format: bool, notes: list
     """``text`` with ``use_case`` appended to ``use_cases``; ``notes`` become YAML comments
     at the end of the new item (JSON has none)."""
     data = use_case.model_dump(mode="json", exclude_unset=True)
+    v11 = needs_v11({"use_cases": [data]})
     if json_format:
         document = json.loads(text)
         document.setdefault("use_cases", []).append(data)
+        if v11 and document.get("version") == 1:
+            document["version"] = 1.1
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return _add_yaml(text, data, notes)
+    return _add_yaml(_version_11(text) if v11 else text, data, notes)
+
+
+def _version_11(text: str) -> str:
+    """``text`` with a top-level ``version: 1`` made ``version: 1.1`` (only that scalar is
+    replaced: comments, quoting style and layout stay)."""
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(root, yaml.MappingNode):
+        raise ValueError("the manifest is not a mapping")
+    for key, value in root.value:
+        if key.value == "version" and isinstance(value, yaml.ScalarNode):
+            if value.value.strip("'\"") == "1.1":
+                return text
+            start, end = value.start_mark.index, value.end_mark.index
+            return text[:start] + "1.1" + text[end:]
+    return text
 
 
 def _add_yaml(text: str, data: dict[str, Any], notes: list[str]) -> str:
