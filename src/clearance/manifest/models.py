@@ -41,7 +41,7 @@ def _format_version(value: Any) -> Any:
         return 1
     if (type(value) is float and value == 1.1) or value == "1.1":
         return 1.1
-    raise ValueError(f"expected the format version 1 or 1.1; got {value!r}")
+    raise ValueError("expected the format version 1 or 1.1")  # the loader adds what it got
 
 
 TriState = Annotated[Literal["yes", "no", "unsure"], BeforeValidator(_tri_state)]
