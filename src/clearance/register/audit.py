@@ -125,10 +125,25 @@ def _subjects(connection: Connection) -> Iterator[tuple[str, str]]:
         (schema.memberships, lambda r: f"membership:{r.production_id}/{r.user_id}"),
         (schema.api_tokens, lambda r: f"api-token:{r.id}"),
         (schema.reviews, lambda r: f"review:{r.id}"),
+        (schema.refs, lambda r: f"ref:{r.id}"),
+        (schema.protected_names, lambda r: f"protected-name:{r.id}"),
+        (schema.similarity_checks, lambda r: f"similarity-check:{r.id}"),
     ]
     for table, name in tracked:
         for row in connection.execute(select(table)):
             yield name(row), row_digest(row)
+    # A reference's frame hashes are one subject (a video has thousands of frames).
+    rh = schema.ref_hashes
+    frames: dict[str, list[dict[str, Any]]] = {}
+    for row in connection.execute(select(rh).order_by(rh.c.ref_id, rh.c.frame)):
+        frames.setdefault(row.ref_id, []).append(dict(row._mapping))
+    for ref_id, rows in frames.items():
+        yield f"ref-hashes:{ref_id}", hashes_digest(rows)
+
+
+def hashes_digest(rows: list[dict[str, Any]]) -> str:
+    """Digest of one reference's hash rows (in frame order): its ``ref-hashes:`` subject."""
+    return digest(sorted(rows, key=lambda r: int(r["frame"])))
 
 
 @dataclass(frozen=True)

@@ -272,3 +272,85 @@ login_failures = Table(
     Column("at", Float, nullable=False),
 )
 Index("ix_login_failures_client", login_failures.c.client, login_failures.c.at)
+
+# -- protected reference material (issue 15) ---------------------------------------------------
+
+# A protected reference (key art, a still, a logo, a clip) that outputs must not resemble:
+# production_id NULL puts it in the library shared by every production. Removal is soft
+# (removed_at/by/reason) so the trail, and checks that named it, stay readable.
+refs = Table(
+    "refs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id")),
+    Column("label", Text, nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("kind", String(10), nullable=False),  # image | video
+    Column("path", Text, nullable=False),  # where it was added from (for people; not read)
+    Column("sha256", String(64), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("frames", Integer, nullable=False),  # hashes kept (1 for an image)
+    Column("duration", Float),  # seconds, for a video
+    Column("added_by", Text, nullable=False),
+    Column("added_at", String(40), nullable=False),
+    Column("removed_at", String(40)),
+    Column("removed_by", Text),
+    Column("remove_reason", Text),
+)
+Index("ix_refs_production", refs.c.production_id)
+
+# The PDQ hashes of a reference: one for an image, one per sampled frame of a video (its
+# timecode in seconds). Audited as one subject per reference (ref-hashes:<id>), not per frame.
+ref_hashes = Table(
+    "ref_hashes",
+    metadata,
+    Column("ref_id", String(40), ForeignKey("refs.id"), primary_key=True),
+    Column("frame", Integer, primary_key=True, autoincrement=False),
+    Column("seconds", Float, nullable=False),
+    Column("pdq", String(64), nullable=False),  # 256 bits as 64 hex characters
+    Column("quality", Integer, nullable=False),  # PDQ's own quality, 0-100
+)
+
+# Names a prompt must not invoke without clearance (performers, public figures, works, brands);
+# production_id NULL = shared by every production. Aliases: a canonical JSON list.
+protected_names = Table(
+    "protected_names",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id")),
+    Column("name", Text, nullable=False),
+    Column("kind", String(20), nullable=False),  # performer|public-figure|work|brand|other
+    Column("aliases", Text, nullable=False),
+    Column("notes", Text),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", String(40), nullable=False),
+    Column("removed_at", String(40)),
+    Column("removed_by", Text),
+    Column("remove_reason", Text),
+)
+Index("ix_protected_names_production", protected_names.c.production_id)
+
+# The record that a file was compared with the reference library (clearance similar, or a
+# scan: scan_id), match or not: library version (digest of the live references' hashes) and
+# size, the threshold and the pack it came from, the matches found (canonical JSON), and why
+# a file could not be compared (problem; e.g. frames too flat for PDQ), never a silent pass.
+similarity_checks = Table(
+    "similarity_checks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("production_id", String(100), ForeignKey("productions.id"), nullable=False),
+    Column("scan_id", String(40), ForeignKey("scans.id")),
+    Column("sha256", String(64), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("frames", Integer, nullable=False),  # hashes of the file compared
+    Column("library_version", String(64), nullable=False),
+    Column("library_size", Integer, nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("pack", String(200)),  # id@version whose condition set the threshold
+    Column("matches", Text, nullable=False),
+    Column("problem", Text),
+    Column("checked_at", String(40), nullable=False),
+    Column("checked_by", Text, nullable=False),
+)
+Index("ix_similarity_checks_production", similarity_checks.c.production_id)
+Index("ix_similarity_checks_scan", similarity_checks.c.scan_id)

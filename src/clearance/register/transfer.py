@@ -37,6 +37,10 @@ TABLES: list[Table] = [
     schema.memberships,
     schema.api_tokens,
     schema.reviews,
+    schema.refs,
+    schema.ref_hashes,
+    schema.protected_names,
+    schema.similarity_checks,
     schema.audit_events,
 ]  # web_sessions are not exported: a restored register starts signed out
 
