@@ -37,7 +37,7 @@ class FailOn(StrEnum):
 
 
 ManifestArg = Annotated[
-    Path, typer.Argument(help="Production manifest (YAML or JSON, format version 1).")
+    Path, typer.Argument(help="Production manifest (YAML or JSON, format version 1 or 1.1).")
 ]
 PolicyOpt = Annotated[
     list[str] | None,
