@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import multiprocessing
+import os
 import sys
 import time
 from collections import Counter, deque
@@ -142,6 +143,9 @@ class Scanner:
     with_hash: bool = True
     keep_facts: bool = False  # hand each result its facts (for packs run after the scan)
     summary: Summary = field(default_factory=Summary)
+    #: Inspects a chunk elsewhere — on a cluster (``clearance.provenance.cluster``) — from the
+    #: first file on, ``2 * jobs`` chunks in flight; the results are judged here as any.
+    remote: Callable[[list[str]], Future[list[dict[str, Any]]]] | None = None
 
     def cache_key(self) -> str:
         """Cached results are reused only with the same extractors, the same versions of the
@@ -164,7 +168,8 @@ class Scanner:
         cache = ScanCache(self.cache_path, self.cache_key()) if self.cache_path else None
         pools: list[ProcessPoolExecutor] = []  # started once POOL_AFTER files need inspecting
         try:
-            for result in self._results(walk(roots), cache, pools):
+            entries = walk(roots) if _disjoint(roots) else _once(walk(roots))
+            for result in self._results(entries, cache, pools):
                 self.summary.files += 1
                 self.summary.verdicts[result.verdict] += 1
                 if result.credential:
@@ -206,7 +211,7 @@ class Scanner:
     ) -> Iterator[FileResult]:
         pending: deque[_Batch] = deque()
         inline = 0  # files to inspect so far: a pool is worth starting only for many
-        for chunk in _chunks(_once(entries), CHUNK):
+        for chunk in _chunks(entries, CHUNK):
             readable = [e for e in chunk if not e.problem]
             need_facts = self.deliverables is not None or self.keep_facts
             cached = cache.lookup(readable, need_facts) if cache else {}
@@ -214,9 +219,11 @@ class Scanner:
             work: Future[list[dict[str, Any]]] | list[dict[str, Any]]
             pack = str(self.provenance.path)
             inline += len(todo)
-            if self.jobs > 1 and todo and not pools and inline > POOL_AFTER:
+            if self.jobs > 1 and todo and not pools and inline > POOL_AFTER and not self.remote:
                 pools.append(self._pool())
-            if pools and todo:
+            if self.remote is not None:
+                work = self.remote(todo) if todo else []
+            elif pools and todo:
                 work = pools[0].submit(
                     inspect_many, todo, self.options, self.with_hash, pack, as_json=True
                 )
@@ -239,11 +246,13 @@ class Scanner:
             else:
                 raw = fresh[entry.path]
                 result = self._judge(entry, raw, cached=False)
-                if cache is not None:
+                if cache is not None and not raw.get("transient"):  # a worker lost, not the file
                     notes = [n.rule for n in result.notes]
                     verdict = [result.verdict, result.verdict_rule, notes]
                     cache.store(entry, {**raw, "verdict": verdict})
                 yield result
+        if cache is not None and self.remote is not None:
+            cache.flush()  # a driver that dies resumes from here (a cluster scan may be long)
 
     def _judge(self, entry: Entry, raw: dict[str, Any], cached: bool) -> FileResult:
         facts = raw["facts"]
@@ -325,6 +334,18 @@ def _main_not_reimported() -> Iterator[None]:
 
 def _with_defaults(deliverable: dict[str, Any]) -> dict[str, Any]:
     return DeliverableFacts.model_validate(deliverable).model_dump()
+
+
+def _disjoint(roots: list[Path]) -> bool:
+    """No root is another or inside one: the walk then names each file once, and ``_once``
+    (which remembers every path: memory that grows with the tree) is not needed."""
+    bases = [os.path.abspath(r) for r in roots]
+    return not any(
+        a == b or os.path.commonpath([a, b]) == b
+        for i, a in enumerate(bases)
+        for j, b in enumerate(bases)
+        if i != j
+    )
 
 
 def _once(entries: Iterable[Entry]) -> Iterator[Entry]:
