@@ -23,6 +23,7 @@ from clearance.policy.intake.writer import add_use_case
 from clearance.policy.pack import Pack, load_pack
 from clearance.policy.registry import builtin_ids
 from clearance.policy.vocabulary import OUTCOME_RANK
+from clearance.prompts.derive import use_case_texts
 from tests.conftest import Run
 from tests.support import MINIMAL
 
@@ -137,7 +138,7 @@ def test_intake_reaches_every_golden_decision_asking_no_more_than_the_deciding_f
     packs = [resolve(p) for p in pack_ids]
     manifest, use_cases = _manifest(cases_path)
     use_case = use_cases[case_id]
-    session = IntakeSession(packs, manifest)
+    session = IntakeSession(packs, manifest, texts=use_case_texts(use_case))
     read = {f for pack in packs for path in pack.fact_paths() for f in question_facts(path)}
     asked: list[str] = []
     while not session.settled:
@@ -159,7 +160,7 @@ def test_intake_reaches_every_golden_decision_asking_no_more_than_the_deciding_f
         expected.outcome,
         expected.obligations,
     )
-    written = session.use_case(use_case.id, use_case.title)
+    written = session.use_case(use_case.id, use_case.title, use_case.description, use_case.prompts)
     got = engine.decide(manifest, written)
     assert (got.outcome, got.obligations) == (expected.outcome, expected.obligations)
     deciding = deciding_facts(packs, manifest, use_case)

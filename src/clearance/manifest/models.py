@@ -75,6 +75,7 @@ V11_FIELDS: tuple[tuple[str, str], ...] = (
     ("use_cases[].output", "synthetic_performer"),
     ("use_cases[].talent", "depiction"),
     ("use_cases[]", "writing"),
+    ("use_cases[]", "prompts"),  # a clearance extension (manifest-v1.md allows optional fields)
 )
 
 
@@ -147,6 +148,11 @@ class Writing(_Strict):
     by_writer: TriState = "unsure"
 
 
+#: One prompt as given to a tool (clearance extension, allowed from version 1.1): bounded so a
+#: pasted document cannot slow every check down.
+Prompt = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
 class UseCase(_Strict):
     id: Annotated[str, Field(pattern=USE_CASE_ID, max_length=100)]
     title: str = Field(min_length=1)
@@ -158,6 +164,9 @@ class UseCase(_Strict):
     inputs: Inputs = Field(default_factory=Inputs)
     talent: TalentUse = Field(default_factory=TalentUse)
     writing: Writing = Field(default_factory=Writing)  # v1.1
+    # The prompts the use case gives its tools, checked with ``description`` against the
+    # production's talent and protected names (the prompt-checks pack). Extension, v1.1 on.
+    prompts: list[Prompt] = Field(default_factory=list, max_length=100)
 
 
 class Manifest(_Strict):
@@ -195,6 +204,7 @@ _V11_DEFAULTS: dict[str, dict[str, Any]] = {
         "output": {"depicts_real": "unsure", "synthetic_performer": "unsure"},
         "talent": {"depiction": "role"},
         "writing": {"given_to_writer": "unsure", "by_writer": "unsure"},
+        "prompts": [],
     },
 }
 
@@ -225,7 +235,7 @@ def needs_v11(data: dict[str, Any]) -> bool:
         if not isinstance(use_case, dict):
             continue
         output, talent = use_case.get("output") or {}, use_case.get("talent") or {}
-        if "writing" in use_case or "depiction" in talent:
+        if "writing" in use_case or "depiction" in talent or "prompts" in use_case:
             return True
         if "depicts_real" in output or "synthetic_performer" in output:
             return True

@@ -22,6 +22,7 @@ from clearance.policy.classify import advisories, classify, findings
 from clearance.policy.engine import Engine
 from clearance.policy.pack import Pack
 from clearance.policy.vocabulary import Outcome
+from clearance.prompts.model import Entry, NameKind
 from clearance.provenance.model import DeliverableFacts, FileFacts
 
 
@@ -36,6 +37,15 @@ class ExpectedCase(BaseModel):
     advisories: list[str] | None = None
 
 
+class ProtectedNameCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    kind: NameKind
+    aliases: list[str] = Field(default_factory=list)
+
+
 class CasesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,6 +54,11 @@ class CasesFile(BaseModel):
         default=None,
         description="Decide with these packs together (built-in ids, in order); default: the "
         "pack under test alone",
+    )
+    names: list[ProtectedNameCase] = Field(
+        default_factory=list,
+        description="Protected names prompts are checked against, as the register would hold "
+        "them (clearance names add)",
     )
     cases: list[ExpectedCase] = Field(min_length=1)
 
@@ -132,7 +147,8 @@ def _run_decision_cases(pack: Pack, path: Path) -> list[CaseResult]:
             return [CaseResult(path.name, [], "—", [], [], [], [problem])]
         packs = [pack if name == pack.id else resolve(name) for name in cases.packs]
     manifest = load_manifest(path.parent / cases.manifest)
-    decisions = {d.id: d for d in Engine(packs).decide_all(manifest)}
+    names = [Entry(n.id, n.name, n.kind, tuple(n.aliases)) for n in cases.names]
+    decisions = {d.id: d for d in Engine(packs).decide_all(manifest, names=names)}
     results = []
     for case in cases.cases:
         decision = decisions.get(case.use_case)

@@ -16,6 +16,7 @@ from clearance.policy.decision import Advice, Decision, FiredRule, PackRef
 from clearance.policy.facts import FactProjector, path_tree
 from clearance.policy.pack import Pack
 from clearance.policy.vocabulary import Outcome, strongest
+from clearance.prompts.model import Entry
 
 _MEMO_LIMIT = 65_536
 
@@ -60,22 +61,27 @@ class Engine:
         return [p.id for p in self.packs if p.scope is not None and not p.scope.holds(facts)]
 
     def decide_all(
-        self, manifest: Manifest, evidence: Evidence | None = None
+        self, manifest: Manifest, evidence: Evidence | None = None, names: Sequence[Entry] = ()
     ) -> Iterator[Decision]:
         """Decisions for every use case of ``manifest``, in manifest order (a generator).
 
         ``evidence`` tells which of a use case's obligations recorded evidence meets (the
-        register supplies it); without it every obligation is open.
+        register supplies it); without it every obligation is open. ``names``: the
+        production's protected names, which prompts are checked against (with its talent).
         """
-        projector = FactProjector(manifest, self._tree)
+        projector = FactProjector(manifest, self._tree, names)
         for use_case in manifest.use_cases:
             yield self._decide(projector, use_case, evidence)
 
     def decide(
-        self, manifest: Manifest, use_case: UseCase, evidence: Evidence | None = None
+        self,
+        manifest: Manifest,
+        use_case: UseCase,
+        evidence: Evidence | None = None,
+        names: Sequence[Entry] = (),
     ) -> Decision:
         """The decision for one use case of ``manifest``."""
-        return self._decide(FactProjector(manifest, self._tree), use_case, evidence)
+        return self._decide(FactProjector(manifest, self._tree, names), use_case, evidence)
 
     def _decide(
         self, projector: FactProjector, use_case: UseCase, evidence: Evidence | None

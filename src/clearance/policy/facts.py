@@ -3,20 +3,24 @@
 Decision packs read one use case: its own fields (``stage``, ``technique``, ``output``,
 ``inputs``, ``talent``) plus the records it refers to, resolved: ``tools`` (each tool's
 terms), ``performers`` (each performer involved) and ``production``. Provenance packs read
-one file's ``FileFacts``; deliverables packs read ``DeliverableFacts``. Each schema is derived
+one file's ``FileFacts``; deliverables packs read ``DeliverableFacts``. A use case's ``prompt``
+block is derived, not declared: what its description and prompts name (``clearance.prompts``),
+computed only when a pack reads it. Each schema is derived
 from its models, so a pack that names a fact that does not exist fails to load.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
 
 from clearance.manifest.models import Manifest, Performer, Production, Tool, UseCase
+from clearance.prompts.derive import Deriver, use_case_texts
+from clearance.prompts.model import Entry, PromptFacts
 from clearance.provenance.model import DeliverableFacts, FileFacts
 
 #: A fact schema node: ``None`` is a value, a dict is an object, a one-item list is a list
@@ -45,10 +49,11 @@ def _schema_of(model: type[BaseModel], skip: tuple[str, ...] = ()) -> Schema:
 
 
 def _build_schema() -> Schema:
-    schema = _schema_of(UseCase, skip=("id", "title", "description", "tools"))
+    schema = _schema_of(UseCase, skip=("id", "title", "description", "tools", "prompts"))
     schema["tools"] = [_schema_of(Tool)]
     schema["performers"] = [_schema_of(Performer)]
     schema["production"] = _schema_of(Production, skip=("title",))
+    schema["prompt"] = _schema_of(PromptFacts)  # derived from description and prompts
     return schema
 
 
@@ -65,19 +70,27 @@ SCHEMAS: dict[str, Schema] = {
 
 
 class FactBuilder:
-    """Builds the facts of each use case of one manifest (tools and talent indexed once)."""
+    """Builds the facts of each use case of one manifest (tools and talent indexed once).
 
-    def __init__(self, manifest: Manifest) -> None:
+    ``names``: the production's protected names (the register's), for the ``prompt`` block."""
+
+    def __init__(self, manifest: Manifest, names: Sequence[Entry] = ()) -> None:
         self.tools = {t.id: t.model_dump() for t in manifest.tools}
         self.performers = {p.id: p.model_dump() for p in manifest.talent}
         self.production = manifest.production.model_dump(exclude={"title"})
+        self._prompts = Deriver.for_manifest(manifest, names)
 
     def facts(self, use_case: UseCase) -> dict[str, Any]:
-        facts = use_case.model_dump(exclude={"id", "title", "description", "tools"})
+        facts = use_case.model_dump(exclude={"id", "title", "description", "tools", "prompts"})
         facts["tools"] = [self.tools[t] for t in use_case.tools]
         facts["performers"] = [self.performers[p] for p in use_case.talent.performers]
         facts["production"] = self.production
+        facts["prompt"] = self._prompts.plain(use_case_texts(use_case))
         return facts
+
+    def prompt_facts(self, texts: tuple[str, ...]) -> dict[str, Any]:
+        """The derived ``prompt`` block of some prompt texts (plain data, shared)."""
+        return self._prompts.plain(texts)
 
 
 PathTree = dict[str, Any]
@@ -105,12 +118,14 @@ class FactProjector:
     Converting facts into CEL values is the engine's main cost, so a use case's facts are
     projected onto the paths the packs read. Two use cases with the same key get the same
     rule results, which lets the engine reuse a decision (see ``Engine``). Tools and
-    performers are projected once per manifest, not once per use case.
+    performers are projected once per manifest, not once per use case. The derived ``prompt``
+    block is computed only when the tree reads it, keyed by the use case's prompt texts.
     """
 
-    def __init__(self, manifest: Manifest, tree: PathTree) -> None:
+    def __init__(self, manifest: Manifest, tree: PathTree, names: Sequence[Entry] = ()) -> None:
         self.tree = tree
         self.production = manifest.production
+        self._prompts = Deriver.for_manifest(manifest, names) if "prompt" in tree else None
         self._lists: dict[str, dict[str, tuple[dict[str, Any], tuple[Any, ...]]]] = {}
         for name, records in (("tools", manifest.tools), ("performers", manifest.talent)):
             sub = tree.get(name)
@@ -131,6 +146,12 @@ class FactProjector:
                 records = [self._lists[name][i] for i in ids]
                 facts[name] = [projected for projected, _ in records]
                 key.append(tuple(part for _, part in records))
+                continue
+            if self._prompts is not None and name == "prompt":
+                texts = use_case_texts(use_case)
+                plain = self._prompts.plain(texts)
+                facts[name] = plain if sub is None else {field: plain[field] for field in sub}
+                key.append(texts)
                 continue
             source = self.production if name == "production" else getattr(use_case, name)
             getter = self._getters[name]
@@ -161,8 +182,8 @@ def _plain(value: Any) -> Any:
 def _hashable(value: Any) -> Any:
     if type(value) is str:
         return value
-    if isinstance(value, list):
-        return tuple(value)
+    if isinstance(value, list):  # a list of objects (prompt.protected) keys by their repr
+        return tuple(map(_hashable, value)) if value and type(value[0]) is dict else tuple(value)
     if isinstance(value, dict):
         return repr(value)
     return value

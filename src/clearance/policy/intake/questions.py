@@ -26,8 +26,9 @@ from clearance.policy.facts import SCHEMAS, schema_node
 
 #: Facts answered by picking ids from a registry of the manifest (fact → manifest section).
 REGISTRY_FACTS: dict[str, str] = {"tools": "tools", "talent.performers": "talent"}
-#: Fields of a use case that are not facts (named by the command, not asked).
-_NOT_FACTS = frozenset({"id", "title", "description"})
+#: Fields of a use case that are not facts (named by the command, not asked); packs read
+#: what the description and prompts name through the derived ``prompt.*`` facts.
+_NOT_FACTS = frozenset({"id", "title", "description", "prompts"})
 #: Problems found in one question: (location in the file, message).
 Problems = list[tuple[tuple[str | int, ...], str]]
 

@@ -95,9 +95,13 @@ class IntakeSession:
         packs: Sequence[Pack],
         manifest: Manifest,
         questions: Sequence[Question] | None = None,
+        texts: Sequence[str] = (),
     ) -> None:
         self.packs = tuple(packs)
         self.manifest = manifest
+        #: The use case's description and prompts when known up front: the derived
+        #: ``prompt.*`` facts come from them (never asked; none given: nothing is named).
+        self.prompt = FactBuilder(manifest).prompt_facts(tuple(texts))
         self.engine = Engine(self.packs)
         if questions is None:
             questions = [q for pack in self.packs for q in pack.questions()]
@@ -260,7 +264,9 @@ class IntakeSession:
             and (fact not in V11_FACTS or fact in self._by_fact)
         }
 
-    def use_case(self, id: str, title: str, description: str | None = None) -> UseCase:
+    def use_case(
+        self, id: str, title: str, description: str | None = None, prompts: Sequence[str] = ()
+    ) -> UseCase:
         """The use case declared so far; unanswered facts take the spec's defaults."""
         missing = [f for f, d in FACT_DOMAINS.items() if d.required and f not in self._answers]
         if missing:
@@ -268,6 +274,8 @@ class IntakeSession:
         data: dict[str, Any] = {"id": id, "title": title}
         if description:
             data["description"] = description
+        if prompts:
+            data["prompts"] = list(prompts)
         for fact in FACT_DOMAINS:  # model order
             if fact in self._answers:
                 value = self._answers[fact]
@@ -450,6 +458,7 @@ class IntakeSession:
                 value = domain.default if not domain.required else _placeholder(domain, self)
             self._set(facts, fact, value)
         facts["production"] = copy.deepcopy(self._production)
+        facts["prompt"] = self.prompt
         return facts
 
     def _set(self, facts: dict[str, Any], fact: str, value: Any) -> None:
