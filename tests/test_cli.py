@@ -112,6 +112,51 @@ def test_schema_is_valid_and_accepts_real_manifests(cli: Cli, write: Write) -> N
     assert list(validator.iter_errors(typo))
 
 
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("talent", {"represented": "no"}),
+        ("output", {"depicts_real": "no"}),
+        ("output", {"synthetic_performer": "no"}),
+        ("use_talent", {"depiction": "role"}),
+        ("use_case", {"writing": {"by_writer": "no"}}),
+    ],
+)
+def test_schema_rejects_v11_fields_in_a_version_1_file_as_the_loader_does(
+    cli: Cli, write: Write, where: str, field: dict[str, Any]
+) -> None:
+    validator = jsonschema.Draft202012Validator(json.loads(cli("schema").stdout))
+    data: dict[str, Any] = {
+        "version": 1,
+        "production": {"id": "p"},
+        "tools": [{"id": "t", "name": "T"}],
+        "talent": [{"id": "a", "name": "A"}],
+        "use_cases": [
+            {
+                "id": "U1",
+                "title": "x",
+                "tools": ["t"],
+                "stage": "post",
+                "output": {"media": ["text"], "destination": "final"},
+                "talent": {"performers": ["a"]},
+            }
+        ],
+    }
+    target = {
+        "talent": data["talent"][0],
+        "output": data["use_cases"][0]["output"],
+        "use_talent": data["use_cases"][0]["talent"],
+        "use_case": data["use_cases"][0],
+    }[where]
+    assert list(validator.iter_errors(data)) == []
+    target.update(field)
+    assert list(validator.iter_errors(data)), "a v1.1 field in a version-1 file must not validate"
+    path = write("m.json", json.dumps(data))
+    assert cli("check", path).code == 2
+    data["version"] = 1.1
+    assert list(validator.iter_errors(data)) == []
+
+
 def test_policy_list_show_and_test(cli: Cli) -> None:
     listing = cli("policy", "list")
     assert listing.code == 0 and "netflix-genai" in listing.stdout and "1.0.0" in listing.stdout

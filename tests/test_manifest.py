@@ -258,3 +258,16 @@ def test_control_characters_are_refused(write: Write) -> None:
     path = write("m.yaml", MINIMAL.replace("title: Mood boards", 'title: "Mood\\0boards"'))
     (error,) = errors_of(path)
     assert "use_cases[0].title (use case UC-1): contains a control character" in error
+
+
+def test_a_pack_listed_twice_is_an_input_error(write: Write) -> None:
+    path = write(
+        "m.yaml",
+        MINIMAL.replace(
+            "production:\n", "production:\n  policies: [netflix-genai, netflix-genai]\n", 1
+        ),
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(path)
+    assert "production.policies[1]" in str(caught.value)
+    assert "listed twice" in str(caught.value)

@@ -215,6 +215,31 @@ def explain(
     render_explanation(stdout, decision, facts, engine.refs(), not_fired)
 
 
+#: In a ``version: 1`` document the fields of manifest 1.1 are unknown keys (manifest-v1.1,
+#: cross-field rule 5): an invalid version-1 manifest stays invalid for schema validators too.
+_VERSION_ONE_HAS_NO_V11_FIELDS = {
+    "properties": {
+        "talent": {"items": {"not": {"required": ["represented"]}}},
+        "use_cases": {
+            "items": {
+                "not": {"required": ["writing"]},
+                "properties": {
+                    "output": {
+                        "not": {
+                            "anyOf": [
+                                {"required": ["depicts_real"]},
+                                {"required": ["synthetic_performer"]},
+                            ]
+                        }
+                    },
+                    "talent": {"not": {"required": ["depiction"]}},
+                },
+            }
+        },
+    }
+}
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the production manifest (format version 1.1, which accepts
@@ -231,5 +256,7 @@ def schema() -> None:
         "$id": "https://clearance.dev/schema/manifest-v1.1.json",
         **document,
         "title": "clearance production manifest, version 1.1",
+        "if": {"properties": {"version": {"const": 1}}},
+        "then": _VERSION_ONE_HAS_NO_V11_FIELDS,
     }
     sys.stdout.write(json.dumps(document, indent=2) + "\n")

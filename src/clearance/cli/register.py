@@ -694,8 +694,8 @@ def _status_table(prod: str, day: dt.date, shown: list[Any]) -> Table:
     table.add_column("Use case", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
     table.add_column("Obligation", no_wrap=True)
-    table.add_column("State", ratio=3)
-    table.add_column("Next", no_wrap=True)
+    table.add_column("State", ratio=3, min_width=16)  # what is met: never squeezed away
+    table.add_column("Next", ratio=1, min_width=10)  # "post supervisor / distribution" wraps
     for s in shown:
         for i, state in enumerate(s.obligations):
             table.add_row(

@@ -144,6 +144,12 @@ def _cross_references(
     yield from _duplicates(data, "talent")
     yield from _duplicates(data, "use_cases")
     production = data.get("production")
+    if isinstance(production, dict):
+        listed: set[str] = set()
+        for i, pack in enumerate(_list(production.get("policies"))):
+            if isinstance(pack, str) and pack in listed:
+                yield ("production", "policies", i), f"pack {pack!r} is listed twice"
+            listed.add(pack if isinstance(pack, str) else "")
     if known_policies is not None and isinstance(production, dict):
         for i, pack in enumerate(_list(production.get("policies"))):
             if isinstance(pack, str) and pack not in known_policies:

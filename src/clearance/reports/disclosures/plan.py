@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from clearance.manifest.errors import InputError, ManifestError
 from clearance.manifest.models import TERRITORY
+from clearance.manifest.territories import covers
 from clearance.reports.disclosures.model import (
     DISCLOSURE_OBLIGATIONS,
     UNDECLARED,
@@ -126,15 +127,15 @@ def covered_by(
     """Ids of the records that cover ``obligation`` for ``use_case`` in ``market`` (and, with
     ``names``, for a deliverable known by one of those names). A record that names no
     territory covers every market, and one that names no deliverable every deliverable; a
-    country code covers its subdivisions (``US`` covers ``US-NY``); an undeclared market is
+    country code covers its subdivisions (``US`` covers ``US-NY``) and ``EU`` its member
+    states (``manifest.territories.covers``); an undeclared market is
     covered only by a record that names no territory. Names compare without regard to case."""
     wanted = {n.lower() for n in names} if names is not None else None
     found = []
     for record in coverage:
         if record.kind != obligation or use_case not in record.scope:
             continue
-        places = {t.upper() for t in record.territories}
-        if places and not (market in places or market.split("-", 1)[0] in places):
+        if record.territories and not any(covers(t, market) for t in record.territories):
             continue
         named = {d.lower() for d in record.deliverables}
         if wanted is not None and named and not wanted & named:
