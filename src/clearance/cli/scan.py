@@ -69,6 +69,21 @@ def scan(
         typer.Option("--record/--no-record", help="Record the scan in the register."),
     ] = True,
     actor: Annotated[str | None, typer.Option("--as", help="Who is scanning.")] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Inspect the files on this Dask cluster (scheduler address, e.g. "
+            "tcp://scheduler:8786); the workers read them at the same paths or --path-map's.",
+        ),
+    ] = None,
+    path_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path-map",
+            help="With --cluster: DRIVER_PATH=WORKER_PATH, where workers mount a scanned root.",
+        ),
+    ] = None,
 ) -> None:
     """Scan deliverables for GenAI provenance (C2PA, IPTC/XMP, generator metadata).
 
@@ -86,6 +101,8 @@ def scan(
       clearance scan deliverables/ --format json > scan.json
 
       clearance scan /mnt/final --production neon-harbor-s1 --jobs 8
+
+      clearance scan /mnt/archive --cluster tcp://scheduler:8786 --format json > scan.json
 
     Exit codes: 0 no finding other than ok; 1 some finding; 2 invalid input.
     """
@@ -118,8 +135,11 @@ def scan(
             jobs=jobs,
             cache_path=cache_path(no_cache, cache),
         )
+        if path_map and not cluster:
+            raise ManifestError([InputError("--path-map", None, "", "needs --cluster")])
         register_context = _reconcile(scanner, production, actor)
-    with register_context as register:
+    cluster_context = _on_cluster(scanner, cluster, path_map or []) if cluster else nullcontext()
+    with cluster_context, register_context as register:
         progress = progress_bar(output_format)
         with progress or nullcontext():
             task = progress.add_task("Scanning", total=None) if progress else None
@@ -161,6 +181,30 @@ class _Recorder:
                 row |= {"credential": r.credential[:80] or None}
                 self.rows.append(row)
             yield r
+
+
+@contextmanager
+def _on_cluster(scanner: Scanner, address: str, path_map: list[str]) -> Iterator[None]:
+    """The scanner's inspections on the Dask cluster at ``address`` while the scan runs; a
+    cluster that cannot run it is an input error (exit 2). Dask is imported only here."""
+    from clearance.provenance.cluster import (
+        ClusterError,
+        ClusterInspector,
+        connect,
+        parse_path_map,
+    )
+
+    with input_errors():
+        try:
+            mapping = parse_path_map(path_map)
+        except ValueError as exc:
+            raise ManifestError([InputError("--path-map", None, "", str(exc))]) from exc
+        try:
+            with connect(address) as client:
+                scanner.remote = ClusterInspector(client, scanner, mapping)
+                yield
+        except ClusterError as exc:
+            raise ManifestError([InputError(address, None, "", str(exc))]) from exc
 
 
 @contextmanager
