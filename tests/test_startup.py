@@ -40,6 +40,8 @@ HEAVY = (
     "clearance.editorial",
     "clearance.web",
 )
+#: The distributed engine: imported by ``clearance scan --cluster`` only.
+CLUSTER = ("distributed", "dask", "tornado", "ray", "clearance.provenance.cluster")
 #: Not imported by ``--help`` (``check`` reads the manifest and the packs with them).
 HEAVY_FOR_HELP = (
     "pydantic",
@@ -76,12 +78,25 @@ def _imported(args: list[str], cwd: Path, watched: tuple[str, ...]) -> set[str]:
 
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
-    assert _imported(["--help"], tmp_path, HEAVY + HEAVY_FOR_HELP) == set()
+    assert _imported(["--help"], tmp_path, HEAVY + HEAVY_FOR_HELP + CLUSTER) == set()
 
 
 def test_check_imports_no_heavy_module_and_no_other_command(tmp_path: Path) -> None:
     (tmp_path / "manifest.yaml").write_text(MINIMAL)
-    assert _imported(["check", "manifest.yaml"], tmp_path, HEAVY + OTHER_COMMANDS) == set()
+    watched = HEAVY + OTHER_COMMANDS + CLUSTER
+    assert _imported(["check", "manifest.yaml"], tmp_path, watched) == set()
+
+
+def test_only_a_cluster_scan_imports_the_engine(tmp_path: Path) -> None:
+    """A local scan (and its help) imports nothing of Dask; ``--cluster`` does (an address
+    that is refused still imports it: the probe sees what it watches)."""
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.txt").write_text("text")
+    local = ["scan", "tree", "--no-cache", "--jobs", "1"]
+    assert _imported(local, tmp_path, CLUSTER) == set()
+    assert _imported(["scan", "--help"], tmp_path, CLUSTER) == set()
+    on_cluster = _imported([*local, "--cluster", "nonsense"], tmp_path, CLUSTER)
+    assert {"distributed", "clearance.provenance.cluster"} <= on_cluster
 
 
 def test_lazy_commands_match_their_modules() -> None:
