@@ -80,7 +80,12 @@ def cut_list(production: ProductionOpt = None, output_format: FormatOpt = Format
         with register.read() as conn:
             found = cuts.listed(conn, prod)
     if output_format is Format.json:
-        sys.stdout.write(dumps({"production": prod, "cuts": [c.to_json() for c in found]}))
+        payload = {
+            "format": "clearance.cuts/1",
+            "production": prod,
+            "cuts": [c.to_json() for c in found],
+        }
+        sys.stdout.write(dumps(payload))
         return
     table = Table(title=f"{prod} — cuts", title_justify="left")
     for column in ("Name", "Edit", "Media", "Read as", "Added"):

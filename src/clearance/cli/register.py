@@ -769,7 +769,9 @@ def diff(
         with register.read() as conn:
             changes = queries.diff(conn, prod, _day(on, "--on"), register.store)
     if output_format is Format.json:
-        sys.stdout.write(dumps({"production": prod, "changes": changes}))
+        sys.stdout.write(
+            dumps({"format": "clearance.diff/1", "production": prod, "changes": changes})
+        )
         return
     table = Table(title=f"{prod} — changed decisions", title_justify="left")
     for column in (
@@ -823,7 +825,8 @@ def audit_verify(
     ok = not result.problems
     leftovers = [str(p) for p in attachments.leftovers(register.store)]
     if output_format is Format.json:
-        payload = {"ok": ok, "events": result.events, "head": result.head_hash}
+        payload = {"format": "clearance.audit-verify/1", "ok": ok, "events": result.events}
+        payload["head"] = result.head_hash
         payload["problems"] = result.problems
         payload["leftovers"] = leftovers
         sys.stdout.write(dumps(payload))
