@@ -135,15 +135,15 @@ def _subjects(connection: Connection) -> Iterator[tuple[str, str]]:
     # A reference's frame hashes are one subject (a video has thousands of frames).
     rh = schema.ref_hashes
     frames: dict[str, list[dict[str, Any]]] = {}
-    for row in connection.execute(select(rh).order_by(rh.c.ref_id, rh.c.frame)):
+    for row in connection.execute(select(rh).order_by(rh.c.ref_id, rh.c.frame, rh.c.crop)):
         frames.setdefault(row.ref_id, []).append(dict(row._mapping))
     for ref_id, rows in frames.items():
         yield f"ref-hashes:{ref_id}", hashes_digest(rows)
 
 
 def hashes_digest(rows: list[dict[str, Any]]) -> str:
-    """Digest of one reference's hash rows (in frame order): its ``ref-hashes:`` subject."""
-    return digest(sorted(rows, key=lambda r: int(r["frame"])))
+    """Digest of one reference's hash rows (by frame and crop): its ``ref-hashes:`` subject."""
+    return digest(sorted(rows, key=lambda r: (int(r["frame"]), str(r["crop"]))))
 
 
 @dataclass(frozen=True)

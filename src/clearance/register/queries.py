@@ -496,3 +496,53 @@ def members(db: Connection, production: str) -> list[Any]:
             .order_by(u.c.username)
         )
     )
+
+
+# -- the reference library (issue 15) -------------------------------------------------------
+
+
+def refs(db: Connection, production: str, removed: bool = False) -> list[Any]:
+    """The references a production's files are compared with — its own and the shared ones
+    (production_id NULL) — oldest first; with ``removed``, removed ones too."""
+    table = schema.refs
+    query = select(table).where(
+        or_(table.c.production_id == production, table.c.production_id.is_(None))
+    )
+    if not removed:
+        query = query.where(table.c.removed_at.is_(None))
+    return list(db.execute(query.order_by(table.c.added_at, table.c.id)))
+
+
+def live_refs(db: Connection, production: str) -> list[Any]:
+    """The live references of ``production``'s library, in a stable order (by id)."""
+    return sorted(refs(db, production), key=lambda r: r.id)
+
+
+def ref(db: Connection, ref_id: str) -> Any | None:
+    return db.execute(select(schema.refs).where(schema.refs.c.id == ref_id)).first()
+
+
+def ref_hashes(db: Connection, ref_ids: list[str]) -> list[Any]:
+    """The hash rows of the given references, by reference and frame (in batches: a library
+    may hold many references)."""
+    table = schema.ref_hashes
+    found: list[Any] = []
+    for start in range(0, len(ref_ids), 500):
+        batch = ref_ids[start : start + 500]
+        found += db.execute(
+            select(table)
+            .where(table.c.ref_id.in_(batch))
+            .order_by(table.c.ref_id, table.c.frame, table.c.crop)
+        )
+    return found
+
+
+def similarity_checks(
+    db: Connection, production: str, scan_id: str | None = None, limit: int = 1000
+) -> list[Any]:
+    """A production's recorded similarity checks (of one scan, when given), newest first."""
+    table = schema.similarity_checks
+    query = select(table).where(table.c.production_id == production)
+    if scan_id is not None:
+        query = query.where(table.c.scan_id == scan_id)
+    return list(db.execute(query.order_by(table.c.checked_at.desc(), table.c.id).limit(limit)))

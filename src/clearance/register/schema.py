@@ -299,13 +299,17 @@ refs = Table(
 )
 Index("ix_refs_production", refs.c.production_id)
 
-# The PDQ hashes of a reference: one for an image, one per sampled frame of a video (its
-# timecode in seconds). Audited as one subject per reference (ref-hashes:<id>), not per frame.
+# The PDQ hashes of a reference: an image's whole picture and crops of it (``crop`` names
+# the margins cut, e.g. "l5 t10" = 5 % off the left, 10 % off the top; "" = the whole
+# picture: PDQ is fragile to cropping, so the crops are hashed up front), or one per sampled
+# frame of a video (its timecode in seconds). Audited as one subject per reference
+# (ref-hashes:<id>), not per row.
 ref_hashes = Table(
     "ref_hashes",
     metadata,
     Column("ref_id", String(40), ForeignKey("refs.id"), primary_key=True),
     Column("frame", Integer, primary_key=True, autoincrement=False),
+    Column("crop", String(40), primary_key=True),
     Column("seconds", Float, nullable=False),
     Column("pdq", String(64), nullable=False),  # 256 bits as 64 hex characters
     Column("quality", Integer, nullable=False),  # PDQ's own quality, 0-100

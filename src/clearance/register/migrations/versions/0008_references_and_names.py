@@ -47,6 +47,7 @@ def upgrade() -> None:
         "ref_hashes",
         sa.Column("ref_id", sa.String(40), sa.ForeignKey("refs.id"), primary_key=True),
         sa.Column("frame", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("crop", sa.String(40), primary_key=True),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("pdq", sa.String(64), nullable=False),
         sa.Column("quality", sa.Integer(), nullable=False),

@@ -1,0 +1,229 @@
+"""A production's reference library, loaded for matching: its live references (the
+production's own and the shared ones), the version that names exactly that content, and an
+index of their hashes, cached on disk under that version.
+
+The version is a digest of the live references' ids, content digests and frame counts; a
+reference's hashes never change once recorded (the audit trail vouches for them), so the
+same version always means the same hashes — and a check that records it says exactly what
+it was compared with.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clearance.register.canonical import digest
+from clearance.similarity.hashing import FrameHash
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from clearance.similarity.index import Index
+
+#: PDQ's dihedral variants, in the order ``pdqhash.compute_dihedral`` returns them.
+#: Named for what the checked file is, relative to the reference (checked on real images:
+#: a left-right mirror matches the 6th, a copy turned 90° counter-clockwise the 4th).
+VARIANTS = (
+    "as is",
+    "turned 90° clockwise",
+    "turned 180°",
+    "turned 90° counter-clockwise",
+    "flipped top to bottom",
+    "flipped left to right",
+    "transposed",
+    "anti-transposed",
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One live reference of the library (a register ``refs`` row)."""
+
+    id: str
+    label: str
+    owner: str
+    kind: str
+    shared: bool
+    frames: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """The closest a checked file came to one reference: the distance (bits of 256), where
+    in the reference (its frame's timecode) and where in the file, and the variant of the
+    file that matched (a flipped copy matches as "flipped left-right")."""
+
+    ref_id: str
+    label: str
+    owner: str
+    distance: int
+    ref_seconds: float
+    file_seconds: float
+    variant: str
+    frames_matched: int  # hashes of the file within the radius of this reference
+
+    def as_fact(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref_id,
+            "label": self.label,
+            "owner": self.owner,
+            "distance": self.distance,
+            "ref_seconds": self.ref_seconds,
+            "file_seconds": self.file_seconds,
+            "variant": self.variant,
+            "frames_matched": self.frames_matched,
+        }
+
+
+@dataclass
+class Library:
+    """The live references a production's files are compared with, and their hashes."""
+
+    production: str
+    references: list[Reference]
+    version: str
+    _owners: list[tuple[int, float]] = field(default_factory=list)  # per code: (ref, seconds)
+    _index: Index | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.references)
+
+    @property
+    def hashes(self) -> int:
+        return len(self._owners)
+
+    def match(self, hashes: Sequence[FrameHash], radius: int) -> list[Match]:
+        """Every reference within ``radius`` bits of any of ``hashes`` (each compared in all its
+        dihedral variants when it carries them), closest first, one ``Match`` per reference."""
+        if self._index is None or not hashes:
+            return []
+        queries: list[bytes] = []
+        origin: list[tuple[int, int]] = []  # per query: (hash index, variant)
+        for h, found in enumerate(hashes):
+            for v, code in enumerate(found.variants or (found.code,)):
+                queries.append(code)
+                origin.append((h, v))
+        best: dict[int, tuple[int, float, float, int]] = {}
+        frames: dict[int, set[int]] = {}
+        for (h, v), hits in zip(origin, self._index.search(queries, radius), strict=True):
+            for code_id, dist in hits:
+                ref, ref_seconds = self._owners[code_id]
+                frames.setdefault(ref, set()).add(h)
+                candidate = (dist, ref_seconds, hashes[h].seconds, v)
+                if ref not in best or candidate < best[ref]:
+                    best[ref] = candidate
+        matches = []
+        for ref, (dist, ref_seconds, file_seconds, v) in best.items():
+            r = self.references[ref]
+            matches.append(
+                Match(
+                    r.id,
+                    r.label,
+                    r.owner,
+                    dist,
+                    ref_seconds,
+                    file_seconds,
+                    VARIANTS[v],
+                    len(frames[ref]),
+                )
+            )
+        return sorted(matches, key=lambda m: (m.distance, m.ref_id))
+
+
+def library_version(references: Sequence[Reference]) -> str:
+    return digest(sorted([r.id, r.sha256, r.frames] for r in references))
+
+
+def load(db: Connection, production: str, cache: Path | None) -> Library:
+    """The library of ``production`` (its references and the shared ones), with its index:
+    read from ``cache`` when a file for this version is there, else built from the register
+    (and written there for next time)."""
+    from clearance.register import queries
+
+    rows = queries.live_refs(db, production)
+    references = [
+        Reference(r.id, r.label, r.owner, r.kind, r.production_id is None, int(r.frames), r.sha256)
+        for r in rows
+    ]
+    library = Library(production, references, library_version(references))
+    if not references:
+        return library
+    cached = _read_cache(cache, library.version, len(references)) if cache else None
+    if cached is None:
+        position = {r.id: i for i, r in enumerate(references)}
+        codes: list[bytes] = []
+        owners: list[tuple[int, float]] = []
+        for row in queries.ref_hashes(db, list(position)):
+            codes.append(bytes.fromhex(row.pdq))
+            owners.append((position[row.ref_id], float(row.seconds)))
+        from clearance.similarity.index import Index
+
+        cached = Index.build(codes), owners
+        if cache:
+            _write_cache(cache, library.version, *cached)
+    library._index, library._owners = cached
+    return library
+
+
+def _read_cache(
+    folder: Path, version: str, size: int
+) -> tuple[Index, list[tuple[int, float]]] | None:
+    import numpy as np
+
+    from clearance.similarity.index import Index
+
+    index_file, owners_file = folder / f"{version}.faiss", folder / f"{version}.npz"
+    try:
+        index = Index.load(index_file)
+        with np.load(owners_file) as data:
+            refs, seconds = data["refs"].tolist(), data["seconds"].tolist()
+    except (OSError, RuntimeError, KeyError, ValueError):
+        return None  # absent or damaged: rebuilt from the register
+    if len(index) != len(refs) or (refs and max(refs) >= size):
+        return None
+    return index, list(zip(refs, seconds, strict=True))
+
+
+def _write_cache(folder: Path, version: str, index: Index, owners: list[tuple[int, float]]) -> None:
+    """Write the index and its owners atomically; a cache that cannot be written is skipped
+    (the library is rebuilt next time, which is only slower)."""
+    import numpy as np
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for suffix, write in (
+            (
+                ".npz",
+                lambda p: np.savez(
+                    p,
+                    refs=np.array([o[0] for o in owners], dtype=np.int32),
+                    seconds=np.array([o[1] for o in owners], dtype=np.float64),
+                ),
+            ),
+            (".faiss", index.save),
+        ):
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
+            os.close(fd)
+            write(Path(tmp))
+            os.replace(tmp, folder / f"{version}{suffix}")
+    except OSError:
+        return
+
+
+def cache_folder() -> Path:
+    """Where indexes are cached: beside the scan cache (the workspace folder, else the user's
+    cache folder)."""
+    from clearance.register import workspace
+
+    ws = workspace.find()
+    if ws is not None and ws.folder is not None:
+        return ws.folder / "similarity-cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clearance" / "similarity"
