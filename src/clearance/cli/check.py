@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pydantic models, the engine and Rich tables: imported where
     from clearance.manifest.models import Manifest
     from clearance.policy.decision import Decision
     from clearance.policy.engine import Engine
+    from clearance.prompts.model import Entry
 
 
 class Format(StrEnum):
@@ -123,10 +124,11 @@ def check(
 
     with input_errors():
         met = evidence_from_register(manifest.production.id, use_register, _valid_day(on))
+        names = _protected_names(engine, manifest, use_register)
     if met is not None and output_format is Format.table:
         stderr.print("[dim]Counting evidence recorded in the register.[/]")
     with gc_paused():
-        decisions = gate.watch(engine.decide_all(manifest, met))
+        decisions = gate.watch(engine.decide_all(manifest, met, names))
         if output_format is Format.json:
             write_json(
                 sys.stdout,
@@ -147,6 +149,16 @@ def check(
             else:
                 render_table(stdout, result)
     raise typer.Exit(EXIT_OPEN if gate.failed else EXIT_OK)
+
+
+def _protected_names(engine: Engine, manifest: Manifest, use_register: bool) -> list[Entry]:
+    """The register's protected names for the production's prompt checks — read only when a
+    pack reads ``prompt.*`` (opening the register costs time every other check is spared)."""
+    if not any(path.startswith("prompt.") for path in engine.paths):
+        return []
+    from clearance.register.access import names_from_register
+
+    return names_from_register(manifest.production.id, use_register)
 
 
 def _valid_day(value: str | None) -> str | None:
@@ -200,8 +212,10 @@ def explain(
             f"[bold red]error:[/] {manifest_path}: no use case {use_case_id!r} (have: {known})"
         )
         raise typer.Exit(EXIT_INPUT)
-    facts = FactBuilder(manifest).facts(use_case)
-    decision = engine.decide(manifest, use_case)
+    with input_errors():
+        names = _protected_names(engine, manifest, use_register=True)
+    facts = FactBuilder(manifest, names).facts(use_case)
+    decision = engine.decide(manifest, use_case, names=names)
     if output_format is Format.json:
         sys.stdout.write(dumps({"decision": decision, "facts": facts}))
         return

@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "restore": "register",
     "disclosures": "disclosures",
     "intake": "intake",
+    "similar": "refs",
     "serve": "web",
     "policy": "policy",
     "consent": "register",
@@ -51,6 +52,8 @@ COMMANDS: dict[str, str] = {
     "asset": "scan",
     "manifest": "register",
     "cut": "cuts",
+    "names": "names",
+    "refs": "refs",
     "user": "users",
 }
 #: The modules in the order a full import registers them (the order above).
@@ -60,7 +63,9 @@ MODULES = (
     "disclosures",
     "editorial",
     "intake",
+    "names",
     "policy",
+    "refs",
     "register",
     "scan",
     "users",

@@ -13,7 +13,8 @@ from typing import Any
 
 from clearance.manifest.models import Manifest, UseCase
 from clearance.policy.decision import Advice, Decision, FiredRule, PackRef
-from clearance.policy.facts import FactProjector, path_tree
+from clearance.policy.expressions import Condition
+from clearance.policy.facts import FactProjector, path_tree, prompt_evidence
 from clearance.policy.pack import Pack
 from clearance.policy.vocabulary import Outcome, strongest
 from clearance.prompts.model import Entry
@@ -127,7 +128,7 @@ class Engine:
                         cites=spec.cites,
                         because=spec.because,
                         citation=rule.citation,
-                        facts=rule.condition.facts_of(facts),
+                        facts=_shown(rule.condition, facts),
                     )
                 )
             for advisory in pack.advisories:
@@ -141,7 +142,7 @@ class Engine:
                             message=adv.message,
                             cites=adv.cites,
                             citation=advisory.citation,
-                            facts=advisory.condition.facts_of(facts),
+                            facts=_shown(advisory.condition, facts),
                         )
                     )
         return _Verdict(
@@ -150,3 +151,12 @@ class Engine:
             rules=fired,
             advisories=advice,
         )
+
+
+def _shown(condition: Condition, facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts a fired rule shows: those its condition read, and for a prompt check the
+    words that matched (``prompt_evidence``)."""
+    shown = condition.facts_of(facts)
+    if "prompt" in facts:
+        shown.update(prompt_evidence(condition.facts, facts))
+    return shown

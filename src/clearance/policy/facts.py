@@ -112,6 +112,29 @@ def path_tree(paths: Iterable[str]) -> PathTree:
     return tree
 
 
+#: What a rule reading ``prompt.*`` shows beside the facts it read: what matched, and which
+#: words (``prompt_evidence``), whether or not its condition reads them.
+SHOWN_PROMPT_FACTS = ("matches", "references")
+
+
+def prompt_evidence(paths: Iterable[str], facts: dict[str, Any]) -> dict[str, Any]:
+    """For a condition reading ``prompt.*``: the prompt's words that matched (``Ana Lima's ->
+    Ana Lima (talent, score 100)``) and its style or likeness phrases, as facts to show."""
+    prompt = facts.get("prompt")
+    if not prompt or not any(p.startswith("prompt.") for p in paths):
+        return {}
+    shown: dict[str, Any] = {}
+    if prompt.get("matches"):
+        shown["prompt.matched"] = [
+            f"{m['text']} -> {m['name']} ({m['kind']}{', ' + m['via'] if m['via'] else ''}, "
+            f"score {m['score']})"
+            for m in prompt["matches"]
+        ]
+    if prompt.get("references"):
+        shown["prompt.references"] = list(prompt["references"])
+    return shown
+
+
 class FactProjector:
     """Builds only the facts that a set of rules reads, plus a hashable key of them.
 
@@ -150,7 +173,8 @@ class FactProjector:
             if self._prompts is not None and name == "prompt":
                 texts = use_case_texts(use_case)
                 plain = self._prompts.plain(texts)
-                facts[name] = plain if sub is None else {field: plain[field] for field in sub}
+                shown = sub if sub is None else {**sub, **dict.fromkeys(SHOWN_PROMPT_FACTS)}
+                facts[name] = plain if shown is None else {field: plain[field] for field in shown}
                 key.append(texts)
                 continue
             source = self.production if name == "production" else getattr(use_case, name)

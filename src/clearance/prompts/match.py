@@ -49,10 +49,14 @@ AFTER = {
 #: SAG-AFTRA's principal facial features (synthetic performers clause).
 FACIAL = frozenset({"eye", "eyes", "nose", "noses", "mouth", "mouths", "ear", "ears"})
 
-_PHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "style": tuple(tuple(p.split()) for p in STYLE),
-    "likeness": tuple(tuple(p.split()) for p in LIKENESS),
-}
+#: First word → (kind, phrase words), longest phrase first.
+_PHRASES: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+for _kind, _phrases_of_kind in (("style", STYLE), ("likeness", LIKENESS)):
+    for _phrase in _phrases_of_kind:
+        _words = tuple(_phrase.split())
+        _PHRASES.setdefault(_words[0], []).append((_kind, _words))
+for _list in _PHRASES.values():
+    _list.sort(key=lambda item: -len(item[1]))
 
 
 @dataclass(slots=True)
@@ -190,17 +194,14 @@ def _phrases(text: str, words: list[Token], references: list[str]) -> dict[int, 
 
 
 def _phrase_at(words: list[Token], index: int) -> tuple[str, int] | None:
-    best: tuple[str, int] | None = None
-    for kind, phrases in _PHRASES.items():
-        for phrase in phrases:
-            n = len(phrase)
-            if best is not None and n <= best[1]:
-                continue
-            run = words[index : index + n]
-            if (
-                len(run) == n
-                and tuple(t.word for t in run) == phrase
-                and len({t.clause for t in run}) == 1
-            ):
-                best = (kind, n)
-    return best
+    """The longest style or likeness phrase starting at ``words[index]`` (within a clause)."""
+    for kind, phrase in _PHRASES.get(words[index].word, ()):
+        n = len(phrase)
+        run = words[index : index + n]
+        if (
+            len(run) == n
+            and all(t.word == w for t, w in zip(run, phrase, strict=True))
+            and run[-1].clause == run[0].clause
+        ):
+            return kind, n
+    return None

@@ -12,6 +12,7 @@ from clearance.register import workspace
 
 if TYPE_CHECKING:  # SQLAlchemy (≈ 0.3 s) is imported only where a register is opened
     from clearance.manifest.models import UseCase
+    from clearance.prompts.model import Entry
     from clearance.register.store import Register
 
 
@@ -88,3 +89,21 @@ def evidence_from_register(
         if production not in queries.productions(conn):
             return None
         return queries.evidence_check(conn, production, register.store, day)
+
+
+def names_from_register(production: str, use_register: bool) -> list[Entry]:
+    """For ``clearance check``/``explain``: the protected names the production's prompts are
+    checked against (its own and the shared list) when a workspace holds this production,
+    else none (prompts are then checked against the manifest's talent only)."""
+    try:
+        found = use_register and workspace.find() is not None
+    except workspace.WorkspaceError as exc:
+        raise ManifestError([InputError("register", None, "", str(exc))]) from exc
+    if not found:
+        return []
+    from clearance.register import names, queries
+
+    with open_register() as (register, _ws), register.read() as conn:
+        if production not in queries.productions(conn):
+            return []
+        return names.entries(conn, production)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from clearance.manifest.models import Manifest, UseCase, strip_v11_defaults
 from clearance.policy.decision import Decision, to_jsonable
 from clearance.policy.engine import Engine
+from clearance.prompts.model import Entry
 from clearance.register import audit, schema
 from clearance.register.audit import Event, row_digest
 from clearance.register.canonical import canonical
@@ -71,6 +72,15 @@ def packs_key(packs: list[dict[str, str]]) -> str:
     return ",".join(f"{p['id']}@{p['version']}#{p['sha256'][:16]}" for p in packs)
 
 
+def _prompt_names(db: Connection, engine: Engine, production: str) -> list[Entry]:
+    """The production's protected names, when a pack checks prompts against them."""
+    if not any(path.startswith("prompt.") for path in engine.paths):
+        return []
+    from clearance.register import names
+
+    return names.entries(db, production)
+
+
 def import_manifest(
     db: Connection,
     actor: str,
@@ -108,7 +118,11 @@ def import_manifest(
     }
     plans = [
         _Plan(decision, body, hashlib.sha256(body.encode()).hexdigest(), existing.get(decision.id))
-        for decision, body in zip(engine.decide_all(manifest), _bodies(manifest), strict=True)
+        for decision, body in zip(
+            engine.decide_all(manifest, names=_prompt_names(db, engine, production)),
+            _bodies(manifest),
+            strict=True,
+        )
     ]
     if not partial:
         older = _older_revisions(

@@ -1,0 +1,189 @@
+"""Protected names: who and what prompts must not name without clearance (issue 15, item 4).
+
+A name belongs to one production, or to every production (``production_id`` NULL: the shared
+list). Adding and removing are audited writes; removal is soft (who, when, why), so a decision
+made while a name was listed can still be explained. The prompt checks read the live names of
+a production plus the shared ones (``entries``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Connection
+
+from clearance.manifest.errors import InputError, ManifestError
+from clearance.prompts.model import NAME_KINDS, Entry
+from clearance.prompts.text import fold_name
+from clearance.register import audit, schema
+from clearance.register.audit import Event, row_digest
+from clearance.register.canonical import canonical
+
+#: Bounds on what one name may hold (a name is a few words, not a document).
+MAX_NAME = 200
+MAX_ALIASES = 20
+
+
+@dataclass(frozen=True)
+class ProtectedName:
+    id: str
+    production: str | None  # None: shared by every production
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+    notes: str | None
+    added_by: str
+    added_at: str
+    removed_at: str | None = None
+    removed_by: str | None = None
+    remove_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "production": self.production,
+            "shared": self.production is None,
+            "name": self.name,
+            "kind": self.kind,
+            "aliases": list(self.aliases),
+            "notes": self.notes,
+            "added_by": self.added_by,
+            "added_at": self.added_at,
+            "removed_at": self.removed_at,
+            "removed_by": self.removed_by,
+            "remove_reason": self.remove_reason,
+        }
+
+
+def _problem(option: str, message: str) -> ManifestError:
+    return ManifestError([InputError(option, None, "", message)])
+
+
+def _clean(text: str, option: str) -> str:
+    value = " ".join(text.split())
+    if not fold_name(value):
+        raise _problem(option, f"{text!r}: expected a name with at least one letter or digit")
+    if len(value) > MAX_NAME:
+        raise _problem(option, f"longer than {MAX_NAME} characters")
+    return value
+
+
+def add(
+    db: Connection,
+    actor: str,
+    production: str | None,
+    name: str,
+    kind: str,
+    aliases: list[str],
+    notes: str | None = None,
+) -> ProtectedName:
+    """List ``name`` for ``production`` (None: shared). Refuses an unknown kind, an empty or
+    overlong name, and a name or alias already listed live in the same list (exit code 2)."""
+    if kind not in NAME_KINDS:
+        raise _problem("--kind", f"{kind!r}: expected one of {', '.join(NAME_KINDS)}")
+    name = _clean(name, "name")
+    cleaned = list(dict.fromkeys(_clean(a, "--alias") for a in aliases))
+    if len(cleaned) > MAX_ALIASES:
+        raise _problem("--alias", f"at most {MAX_ALIASES} aliases")
+    listed_forms = {
+        fold_name(form): n for n in listed(db, production, shared=False) for form in _forms(n)
+    }
+    for form, option in [(name, "name"), *((a, "--alias") for a in cleaned)]:
+        other = listed_forms.get(fold_name(form))
+        if other is not None:
+            where = "the shared list" if production is None else production
+            raise _problem(option, f"{form!r} is already listed in {where} as {other.id}")
+    row = {
+        "id": f"PN-{uuid.uuid4().hex[:10].upper()}",
+        "production_id": production,
+        "name": name,
+        "kind": kind,
+        "aliases": canonical(cleaned),
+        "notes": notes,
+        "added_by": actor,
+        "added_at": audit.now(),
+        "removed_at": None,
+        "removed_by": None,
+        "remove_reason": None,
+    }
+    db.execute(schema.protected_names.insert(), [row])
+    subject = f"protected-name:{row['id']}"
+    event = Event("protected-name.add", subject, production, None, row_digest(row))
+    audit.append(db, actor, [event])
+    return _name(row)
+
+
+def remove(db: Connection, actor: str, name_id: str, reason: str) -> ProtectedName:
+    """Take a name off its list (soft: who, when and why are kept)."""
+    if not reason.strip():
+        raise _problem("--reason", "say why the name is removed")
+    table = schema.protected_names
+    old = db.execute(select(table).where(table.c.id == name_id.strip().upper())).first()
+    if old is None:
+        raise _problem("id", f"no protected name {name_id!r} (see `clearance names list`)")
+    if old.removed_at is not None:
+        raise _problem("id", f"{old.id} was already removed on {old.removed_at[:10]}")
+    values = {"removed_at": audit.now(), "removed_by": actor, "remove_reason": reason.strip()}
+    db.execute(update(table).where(table.c.id == old.id).values(**values))
+    after = {**old._mapping, **values}
+    event = Event(
+        "protected-name.remove",
+        f"protected-name:{old.id}",
+        old.production_id,
+        row_digest(old),
+        row_digest(after),
+    )
+    audit.append(db, actor, [event])
+    return _name(after)
+
+
+def listed(
+    db: Connection, production: str | None, shared: bool = True, removed: bool = False
+) -> list[ProtectedName]:
+    """The names of ``production`` (None: the shared list), with the shared ones when
+    ``shared``; live ones only unless ``removed``. Shared names first, then by name."""
+    table = schema.protected_names
+    scope = (
+        table.c.production_id.is_(None)
+        if production is None
+        else (
+            or_(table.c.production_id == production, table.c.production_id.is_(None))
+            if shared
+            else table.c.production_id == production
+        )
+    )
+    query = select(table).where(scope)
+    if not removed:
+        query = query.where(table.c.removed_at.is_(None))
+    rows = [_name(r._mapping) for r in db.execute(query)]
+    return sorted(rows, key=lambda n: (n.production is not None, n.name.casefold(), n.id))
+
+
+def entries(db: Connection, production: str) -> list[Entry]:
+    """The live names the prompts of ``production`` are checked against (its own and the
+    shared ones), as the matcher takes them."""
+    return [Entry(n.id, n.name, n.kind, n.aliases) for n in listed(db, production)]
+
+
+def _forms(name: ProtectedName) -> tuple[str, ...]:
+    return (name.name, *name.aliases)
+
+
+def _name(row: Any) -> ProtectedName:
+    return ProtectedName(
+        id=row["id"],
+        production=row["production_id"],
+        name=row["name"],
+        kind=row["kind"],
+        aliases=tuple(json.loads(row["aliases"])),
+        notes=row["notes"],
+        added_by=row["added_by"],
+        added_at=row["added_at"],
+        removed_at=row["removed_at"],
+        removed_by=row["removed_by"],
+        remove_reason=row["remove_reason"],
+    )
