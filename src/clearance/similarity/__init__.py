@@ -10,6 +10,11 @@ The public API (stable; ``bench/bench_similarity.py`` uses it):
 * ``hash_video(path, dihedral=False) -> VideoHashes`` — ``.frames``: a ``FrameHash`` (with
   ``frame`` index and ``seconds``) at each scene change and at least one a second.
 * ``hash_pixels(rgb_array, dihedral=False) -> FrameHash`` — for pixels already in memory.
+* ``hash_reference(path) -> Hashed`` — what a reference is stored with: an image's whole
+  picture and 36 crops of it (``reference_hashes(rgb)`` for pixels; PDQ is fragile to
+  cropping, so crops are hashed on the reference side), or a video's sampled frames;
+  ``hash_query(path) -> Hashed`` — what a checked file is compared with (dihedral variants).
+  ``Hashed.hashes`` is a list of ``FrameHash``; ``kind`` is image|video.
 * ``distance(a, b) -> int`` — Hamming distance of two 32-byte codes (0-256).
 * ``Index.build(codes)`` (``codes``: a list of 32-byte codes or an ``(n, 32)`` uint8 array),
   ``Index.search(codes, radius) -> [[(id, distance), …] per query]`` (every code within
@@ -31,14 +36,17 @@ from clearance.similarity.hashing import (
     distance,
     hash_image,
     hash_pixels,
+    reference_hashes,
 )
 from clearance.similarity.index import Index
 from clearance.similarity.library import Library, Match, Reference
 from clearance.similarity.library import load as load_library
+from clearance.similarity.media import Hashed, hash_query, hash_reference
 
 __all__ = [
     "MIN_QUALITY",
     "FrameHash",
+    "Hashed",
     "Index",
     "Library",
     "Match",
@@ -48,6 +56,9 @@ __all__ = [
     "distance",
     "hash_image",
     "hash_pixels",
+    "hash_query",
+    "hash_reference",
     "hash_video",
     "load_library",
+    "reference_hashes",
 ]

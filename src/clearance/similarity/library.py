@@ -168,8 +168,76 @@ def load(db: Connection, production: str, cache: Path | None) -> Library:
         cached = Index.build(codes), owners
         if cache:
             _write_cache(cache, library.version, *cached)
+    if cache:
+        _write_references(cache, library)
     library._index, library._owners = cached
     return library
+
+
+def _write_references(folder: Path, library: Library) -> None:
+    """The references beside the index, so a scan's worker processes open the library from
+    the cache alone (``from_cache``), without the register."""
+    import json
+
+    target = folder / f"{library.version}.json"
+    if target.exists():
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json")
+        with os.fdopen(fd, "w") as handle:
+            json.dump([r.__dict__ for r in library.references], handle)
+        os.replace(tmp, target)
+    except OSError:
+        return
+
+
+_OPENED: dict[tuple[str, str], Library] = {}
+
+
+def from_cache(folder: Path, version: str, production: str = "") -> Library:
+    """The library written to ``folder`` by ``load`` (kept open per process); raises
+    ``SimilarityError`` when it is not there or damaged."""
+    import json
+
+    from clearance.similarity.hashing import SimilarityError
+
+    key = (str(folder), version)
+    if key not in _OPENED:
+        try:
+            data = json.loads((folder / f"{version}.json").read_text())
+            references = [Reference(**r) for r in data]
+        except (OSError, ValueError, TypeError) as error:
+            raise SimilarityError(folder, f"reference library {version[:12]} not cached") from error
+        cached = _read_cache(folder, version, len(references))
+        if cached is None or library_version(references) != version:
+            raise SimilarityError(folder, f"reference library {version[:12]} not cached")
+        library = Library(production, references, version)
+        library._index, library._owners = cached
+        _OPENED.clear()  # one library at a time per process
+        _OPENED[key] = library
+    return _OPENED[key]
+
+
+#: The finding of the deliverables pack that a match within its threshold makes.
+FINDING = "resembles-reference"
+
+
+def pack_threshold() -> tuple[int, str]:
+    """The distance threshold of the ``deliverables`` pack's ``resembles-reference`` rule
+    (read from its condition, ``m.distance <= N``), and the pack as ``id@version`` — so
+    ``clearance similar`` and a scan apply the very threshold the pack decides with."""
+    import re
+
+    from clearance.policy.registry import resolve
+
+    pack = resolve("deliverables")
+    for rule in pack.rules:
+        if rule.spec.finding == FINDING:
+            found = re.search(r"\.distance\s*<=\s*(\d+)", rule.spec.when)
+            if found:
+                return int(found.group(1)), f"{pack.id}@{pack.version}"
+    raise LookupError(f"{pack.id}@{pack.version} has no {FINDING} rule with a distance bound")
 
 
 def _read_cache(
