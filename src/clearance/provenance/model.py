@@ -136,6 +136,37 @@ class DecodeFacts(_Facts):
     detail: str = ""
 
 
+class SimilarMatch(_Facts):
+    """A protected reference the file came close to: the distance (bits of 256 PDQ bits that
+    differ; 0 = the same picture), the reference's frame time and the file's (seconds; 0 for
+    an image), and the file's variant that matched (e.g. "flipped left to right")."""
+
+    ref: str = ""
+    label: str = ""
+    owner: str = ""
+    distance: int = 256
+    ref_seconds: float = 0.0
+    file_seconds: float = 0.0
+    variant: str = ""
+    frames_matched: int = 0
+
+
+class SimilarFacts(_Facts):
+    """The file compared with the production's reference library (``clearance refs``): only
+    when the production has one. ``matches`` lists every reference within the search radius
+    (``radius``; the deliverables pack's condition decides which distance is a finding);
+    ``problem`` says why the file could not be compared (e.g. too flat for PDQ) — never a
+    silent pass."""
+
+    checked: bool = False
+    library_version: str = ""
+    library_size: int = 0
+    radius: int = 0
+    frames: int = 0  # hashes of the file compared
+    matches: list[SimilarMatch] = Field(default_factory=list)
+    problem: str = ""
+
+
 class FileFacts(_Facts):
     """Everything the provenance and deliverables packs may read about one file."""
 
@@ -146,6 +177,7 @@ class FileFacts(_Facts):
     generator: GeneratorFacts = Field(default_factory=GeneratorFacts)
     decode: DecodeFacts = Field(default_factory=DecodeFacts)
     aigc: AigcFacts = Field(default_factory=AigcFacts)
+    similar: SimilarFacts = Field(default_factory=SimilarFacts)
     errors: list[str] = Field(default_factory=list)  # extractors that failed on this file
 
 
@@ -193,7 +225,21 @@ class Extraction(BaseModel):
     generator: GeneratorFacts | None = None
     decode: DecodeFacts | None = None
     aigc: AigcFacts | None = None
+    similar: SimilarFacts | None = None
     signals: list[Signal] = Field(default_factory=list)
+
+
+class SimilarityOptions(BaseModel):
+    """Where an extractor finds the production's reference library: the cache folder holding
+    its index files, named by the library version (part of the scan cache key, so a changed
+    library re-compares every file), and the search radius in bits."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cache: str
+    version: str
+    size: int
+    radius: int
 
 
 class ScanOptions(BaseModel):
@@ -204,3 +250,6 @@ class ScanOptions(BaseModel):
     verify: bool = True  # C2PA validation (hashes, signature, dates); off = metadata only
     trust_anchors: str | None = None  # PEM bundle of trusted C2PA signing roots
     max_metadata_bytes: int = 16 * 1024 * 1024  # bound on any metadata block read into memory
+    # The reference library to compare images and videos with (its cached index, by version);
+    # None: the production has none, and no similarity facts are made.
+    similarity: SimilarityOptions | None = None
