@@ -145,7 +145,12 @@ def scan(
             task = progress.add_task("Scanning", total=None) if progress else None
             step = (lambda n: progress.advance(task, n)) if progress and task is not None else None
             results = scanner.scan(paths, progress=step)
-            recorded = _Recorder() if register and record else None
+            pack = scanner.deliverables
+            recorded = (
+                _Recorder(f"{pack.id}@{pack.version}" if pack else None)
+                if register and record
+                else None
+            )
             if recorded is not None:
                 results = recorded.watch(results)
             if output_format is ScanFormat.json:
@@ -161,6 +166,18 @@ def scan(
             roots = [printable(str(p)) for p in paths]
             scan_id = reg.record_scan(prod, roots, scanner.summary.to_json(), recorded.rows)
             stderr.print(f"[dim]Scan {scan_id} recorded in the register for {prod}.[/]")
+            if recorded.checks:  # the evidence that each file was compared with the library
+                from clearance.register import refs
+
+                with reg.write() as conn:
+                    refs.record_checks(conn, reg.actor, prod, recorded.checks, scan_id)
+                for check in recorded.checks:
+                    if check.problem:  # stated, never a silent pass
+                        stderr.print(
+                            f"[yellow]similarity check:[/] "
+                            f"{check.path}: {check.problem}",
+                            highlight=False,
+                        )
     failed = any(f != "ok" for f in scanner.summary.findings)
     raise typer.Exit(EXIT_OPEN if failed else EXIT_OK)
 
@@ -169,8 +186,10 @@ class _Recorder:
     """Keeps, for the register, the files that carried a GenAI verdict, a finding or a C2PA
     credential, with its state."""
 
-    def __init__(self) -> None:
+    def __init__(self, pack: str | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.checks: list[Any] = []  # similarity checks (refs.Check), one per compared file
+        self.pack = pack
 
     def watch(self, results: Any) -> Any:
         for r in results:
@@ -180,6 +199,10 @@ class _Recorder:
                 row |= {"findings": ",".join(found), "uc_id": r.use_case or None}
                 row |= {"credential": r.credential[:80] or None}
                 self.rows.append(row)
+            if r.similar is not None:
+                from clearance.register.refs import check_from_facts
+
+                self.checks.append(check_from_facts(r.path, r.sha256, r.similar, self.pack))
             yield r
 
 
@@ -233,6 +256,12 @@ def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> I
             assets = queries.asset_facts(conn, prod, register.store, dt.date.today())
         scanner.deliverables = resolve("deliverables")
         scanner.assets = assets.get
+        from clearance.similarity.library import scan_options
+
+        with register.read() as conn:
+            scanner.options, note = scan_options(conn, prod, scanner.options)
+        if note:
+            stderr.print(f"[dim]{note}[/]")
         yield (register, prod)
 
 

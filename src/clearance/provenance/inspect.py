@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 #: Extractor modules, in the order their facts are merged. A module that fails to import is
 #: logged and skipped (a missing optional library must not stop a scan).
-EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator")
+EXTRACTOR_MODULES = ("decode", "c2pa", "xmp", "generator", "similar")
 #: Bump when an extractor's output changes: cached results of older versions are not reused.
-EXTRACTOR_VERSION = "11"
+EXTRACTOR_VERSION = "12"
 CHUNK = 1 << 20
 #: Files up to this size are read once, whole, and every extractor reads that copy (one open
 #: and one read instead of one per extractor); larger ones are read piecewise by each.
@@ -92,7 +92,7 @@ def _inspect(file: Path, kind: str, size: int, digest: str, options: ScanOptions
             reason = reason or f"{extractor.name}: {exc}"
             failed.append(extractor.name)
             continue
-        for section in ("c2pa", "xmp", "generator", "decode", "aigc"):
+        for section in ("c2pa", "xmp", "generator", "decode", "aigc", "similar"):
             value = getattr(found, section)
             if value is not None:
                 parts[section] = value

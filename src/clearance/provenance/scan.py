@@ -65,6 +65,9 @@ class FileResult:
     # machine-readable AI labels the file carries: C2PA, IPTC, AIGC
     labels: list[str] = field(default_factory=list)
     notes: list[Label] = field(default_factory=list)  # the provenance pack's advisories
+    # The comparison with the production's reference library (SimilarFacts as JSON), when the
+    # scan carried one; None otherwise.
+    similar: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -90,6 +93,8 @@ class FileResult:
         }
         if self.reason:
             out["reason"] = self.reason
+        if self.similar is not None:
+            out["similar"] = self.similar
         return out
 
 
@@ -281,6 +286,9 @@ class Scanner:
         )
         if cached:
             self.summary.cached += 1
+        if self.options.similarity is not None and facts:
+            similar = facts.get("similar") or {}
+            result.similar = similar if similar.get("checked") or similar.get("problem") else None
         if self.deliverables is not None:
             asset = (
                 self.assets(result.sha256) if self.assets and result.sha256 else None

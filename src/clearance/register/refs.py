@@ -179,3 +179,18 @@ def record_checks(
             ],
         )
     return ids
+
+
+def check_from_facts(path: str, sha256: str, similar: dict[str, Any], pack: str | None) -> Check:
+    """The record of a scanned file's comparison, from its ``similar`` facts."""
+    return Check(
+        path=path,
+        sha256=sha256,
+        frames=int(similar.get("frames", 0)),
+        library_version=str(similar.get("library_version", "")),
+        library_size=int(similar.get("library_size", 0)),
+        threshold=int(similar.get("radius", 0)),
+        pack=pack,
+        matches=list(similar.get("matches", [])),
+        problem=similar.get("problem") or None,
+    )

@@ -23,6 +23,7 @@ from clearance.similarity.hashing import FrameHash
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from clearance.provenance.model import ScanOptions
     from clearance.similarity.index import Index
 
 #: PDQ's dihedral variants, in the order ``pdqhash.compute_dihedral`` returns them.
@@ -295,3 +296,26 @@ def cache_folder() -> Path:
         return ws.folder / "similarity-cache"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "clearance" / "similarity"
+
+
+def scan_options(
+    db: Connection, production: str, options: ScanOptions, cache: Path | None = None
+) -> tuple[ScanOptions, str | None]:
+    """``options`` armed with ``production``'s reference library for a scan (its index
+    cached where the scan's workers read it), and a note to show once when the production
+    has no library (then no file gets similarity facts)."""
+    from clearance.provenance.model import SimilarityOptions
+
+    folder = cache or cache_folder()
+    library = load(db, production, folder)
+    if library.size == 0:
+        note = (
+            f"{production} has no reference library: files are not compared with protected "
+            "references (add them with `clearance refs add`)."
+        )
+        return options, note
+    radius, _pack = pack_threshold()
+    setup = SimilarityOptions(
+        cache=str(folder), version=library.version, size=library.size, radius=radius
+    )
+    return options.model_copy(update={"similarity": setup}), None
