@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # the models are imported by every report; the join's machine
     from clearance.editorial.read import Edit
     from clearance.editorial.resolve import Resolution, Resolver
     from clearance.policy.pack import Pack
+    from clearance.prompts.derive import Deriver
+    from clearance.prompts.model import Entry
     from clearance.provenance.model import AssetFacts
     from clearance.provenance.scan import FileResult, Scanner
     from clearance.register.status import EvidenceView, UseCaseStatus
@@ -52,6 +54,9 @@ class CueRow(BaseModel):
     signals: list[str] = Field(default_factory=list)
     tool: str = ""
     prompt: str = ""
+    # Prompt checks: names the file's prompt or its use case's prompts match, and style or
+    # likeness phrases ("Ana Lima's -> Ana Lima (talent)", "phrase: in the style of …")
+    prompt_matches: list[str] = Field(default_factory=list)
     use_case: str = ""
     use_case_title: str = ""
     description: str = ""
@@ -129,6 +134,8 @@ class RegisterFacts:
     statuses: dict[str, UseCaseStatus] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     evidence: dict[str, EvidenceView] = field(default_factory=dict)
+    #: What prompts are checked against: the talent and protected names (``names.prompt_entries``).
+    names: list[Entry] = field(default_factory=list)
 
 
 def build(
@@ -143,12 +150,14 @@ def build(
     """Resolve, inspect and join every event of ``edit`` into a cue sheet."""
     from clearance.editorial.events import events
     from clearance.policy.classify import classify
+    from clearance.prompts.derive import Deriver
     from clearance.provenance.model import AssetFacts, DeliverableFacts
 
     timebase = edit.timebase
     listed = events(edit)
     resolutions = [resolver.resolve(e) for e in listed]
     files = sorted({r.path for r in resolutions if r.path})
+    prompts = Deriver(register.names) if register else None
     scanner.keep_facts = True
     results = dict(zip(files, _scan(scanner, files, progress), strict=True))
     assets = register.assets if register else {}
@@ -190,7 +199,10 @@ def build(
             if status != "not-genai":
                 result = results[found.path]
                 cue = {**where, "duration": duration}
-                rows.append(_row(event, cue, found, result, (status, rule, because), register))
+                row = _row(event, cue, found, result, (status, rule, because), register)
+                if prompts is not None:
+                    row.prompt_matches = _prompt_matches(prompts, result, row.use_case, register)
+                rows.append(row)
         strip.append(
             StripEvent(
                 event=event.number,
@@ -302,6 +314,22 @@ def _prompt(result: FileResult) -> str:
     return str(generator.get("prompt", "")) if isinstance(generator, dict) else ""
 
 
+def _prompt_matches(
+    prompts: Deriver, result: FileResult, use_case: str, register: RegisterFacts | None
+) -> list[str]:
+    """Which names the file's own prompt (generator parameters, IPTC, C2PA actions) and its
+    use case's description and prompts match."""
+    from clearance.prompts.derive import described, file_texts
+    from clearance.provenance.model import FileFacts
+
+    texts = file_texts(FileFacts.model_validate(result.facts or {}))
+    declared = register.bodies.get(use_case, {}).get("use_case", {}) if register else {}
+    texts += tuple(
+        t for t in [declared.get("description") or "", *declared.get("prompts", [])] if t
+    )
+    return described(prompts.facts(tuple(dict.fromkeys(texts)))) if texts else []
+
+
 def _source_material(use_case: dict[str, Any]) -> str:
     """The declared inputs, in words (manifest ``inputs``)."""
     inputs = use_case.get("inputs", {})
@@ -351,7 +379,7 @@ def register_facts(
     db: Connection, production: str, store: Path | None, on: dt.date
 ) -> RegisterFacts:
     """Read, in one snapshot, what the join needs from the register."""
-    from clearance.register import queries
+    from clearance.register import names, queries
 
     assets = queries.asset_facts(db, production, store, on)
     uc_ids = sorted({a.use_case for a in assets.values()})
@@ -362,4 +390,5 @@ def register_facts(
         statuses=statuses,
         bodies=queries.use_case_bodies(db, production, uc_ids),
         evidence={e.id: e for e in queries.evidence(db, production)},
+        names=names.prompt_entries(db, production),
     )

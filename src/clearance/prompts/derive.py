@@ -70,3 +70,12 @@ class Deriver:
             facts = self._matcher.check(texts)
             found = self._memo[texts] = (facts, facts.model_dump())
         return found
+
+
+def described(facts: PromptFacts) -> list[str]:
+    """What a person reads: each name matched with the prompt's own words, then each style or
+    likeness phrase (``Ana Lima's -> Ana Lima (talent)``, ``phrase: in the style of …``)."""
+    shown = [
+        f"{m.text} -> {m.name} ({m.kind}{', ' + m.via if m.via else ''})" for m in facts.matches
+    ]
+    return shown + [f"phrase: {r}" for r in facts.references]

@@ -187,3 +187,21 @@ def _name(row: Any) -> ProtectedName:
         removed_by=row["removed_by"],
         remove_reason=row["remove_reason"],
     )
+
+
+def prompt_entries(db: Connection, production: str) -> list[Entry]:
+    """Everything a delivered file's prompt is checked against: the production's talent as
+    its use cases' current revisions record them (kind ``talent``), then its live protected
+    names and the shared ones."""
+    uc, rev = schema.use_cases, schema.revisions
+    talent: dict[str, str] = {}
+    rows = db.execute(
+        select(rev.c.body)
+        .join(uc, (rev.c.use_case_pk == uc.c.pk) & (rev.c.revision == uc.c.revision))
+        .where(uc.c.production_id == production, uc.c.withdrawn.is_(False))
+    )
+    for (body,) in rows:
+        for performer in json.loads(body).get("performers", []):
+            talent.setdefault(performer.get("id", ""), performer.get("name", ""))
+    found = [Entry(pid, name, "talent") for pid, name in sorted(talent.items()) if pid and name]
+    return found + entries(db, production)

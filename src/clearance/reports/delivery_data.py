@@ -129,7 +129,14 @@ def _citation(rule: dict[str, Any]) -> Citation:
         url=cited.get("url"),
         because=rule.get("because", ""),
         obligations=list(rule.get("obligations", [])),
+        prompt_matches=_prompt_matches(rule.get("facts") or {}),
     )
+
+
+def _prompt_matches(facts: dict[str, Any]) -> list[str]:
+    """What a prompt check matched, as its fired rule recorded it."""
+    matched = [str(m) for m in facts.get("prompt.matched") or []]
+    return matched + [f"phrase: {r}" for r in facts.get("prompt.references") or []]
 
 
 def latest_scan(db: Connection, production: str) -> ScanInfo | None:

@@ -23,6 +23,9 @@ class Citation(BaseModel):
     url: str | None = None
     because: str = ""
     obligations: list[str] = Field(default_factory=list)
+    # A prompt check: the prompt's words that matched which name, and its style or likeness
+    # phrases (the fired rule's facts prompt.matched / prompt.references)
+    prompt_matches: list[str] = Field(default_factory=list)
 
 
 class ObligationRow(BaseModel):

@@ -97,6 +97,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Underlying Source Material", ("source_material",), width=32, wrap=True),
     Column("Copyright Status", ("copyright_status",), width=28, wrap=True),
     # Ours: where the media came from and how it was judged.
+    Column("Prompt Matches", ("prompt_matches",), width=36, wrap=True),
     Column("Clip", ("clip",), width=24),
     Column("Reel", ("reel",), width=12),
     Column("File", ("file",), width=40, wrap=True),
