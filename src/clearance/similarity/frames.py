@@ -105,7 +105,7 @@ def _frames(path: Path) -> Iterator[tuple[int, float, Any]]:
         raise SimilarityError(path, f"not a readable video ({error})") from error
     with container:
         if not container.streams.video:
-            raise SimilarityError(path, "no video stream")
+            raise SimilarityError(path, "a video without frames (no video stream to decode)")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = float(stream.average_rate or 25)
