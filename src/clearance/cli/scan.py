@@ -256,6 +256,12 @@ def _reconcile(scanner: Scanner, production: str | None, actor: str | None) -> I
             assets = queries.asset_facts(conn, prod, register.store, dt.date.today())
         scanner.deliverables = resolve("deliverables")
         scanner.assets = assets.get
+        if any(path.startswith("prompt.") for path in scanner.deliverables.fact_paths()):
+            from clearance.prompts.derive import Deriver
+            from clearance.register import names
+
+            with register.read() as conn:
+                scanner.prompts = Deriver(names.prompt_entries(conn, prod))
         from clearance.similarity.library import scan_options
 
         with register.read() as conn:

@@ -33,6 +33,14 @@ def file_texts(facts: FileFacts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in texts if t.strip()))
 
 
+def prompt_texts(facts: dict[str, Any]) -> tuple[str, ...]:
+    """``file_texts`` of a file's facts as plain data (a scan's, without re-validating)."""
+    generator, xmp, c2pa = (facts.get(k) or {} for k in ("generator", "xmp", "c2pa"))
+    texts = [generator.get("prompt") or "", xmp.get("ai_prompt") or ""]
+    texts += [a.get("description") or "" for a in c2pa.get("actions") or []]
+    return tuple(dict.fromkeys(t for t in texts if t.strip()))
+
+
 def talent_entries(manifest: Manifest) -> list[Entry]:
     """The production's performers as names to look for."""
     return [Entry(p.id, p.name, "talent") for p in manifest.talent]

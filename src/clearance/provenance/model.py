@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearance.prompts.model import PromptFacts
+
 Strength = Literal["strong", "medium", "weak"]
 
 #: IPTC digital source type terms, by lower-case key (values are compared by their last path
@@ -213,6 +215,10 @@ class DeliverableFacts(_Facts):
     verdict: str = "no-ai-signal"
     asset: AssetFacts = Field(default_factory=AssetFacts)
     label: LabelFacts = Field(default_factory=LabelFacts)
+    # What the file's own prompt names (clearance.prompts: its generator parameters, IPTC
+    # AIPromptInformation and C2PA action descriptions against the production's talent and
+    # protected names); derived per production by the scan, empty where none was checked
+    prompt: PromptFacts = Field(default_factory=PromptFacts)
 
 
 class Extraction(BaseModel):

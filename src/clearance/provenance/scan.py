@@ -28,6 +28,7 @@ from typing import Any
 
 from clearance.policy.classify import Label, advisories, classify, findings
 from clearance.policy.pack import Pack
+from clearance.prompts.derive import Deriver, prompt_texts
 from clearance.provenance.cache import ScanCache
 from clearance.provenance.inspect import (
     EXTRACTOR_MODULES,
@@ -147,6 +148,8 @@ class Scanner:
     cache_path: Path | None = None
     with_hash: bool = True
     keep_facts: bool = False  # hand each result its facts (for packs run after the scan)
+    # The production's prompt checks (talent and protected names), for the deliverables pack
+    prompts: Deriver | None = None
     summary: Summary = field(default_factory=Summary)
     #: Inspects a chunk elsewhere — on a cluster (``clearance.provenance.cluster``) — from the
     #: first file on, ``2 * jobs`` chunks in flight; the results are judged here as any.
@@ -295,6 +298,8 @@ class Scanner:
             ) or AssetFacts()
             result.use_case = asset.use_case
             deliverable = {"file": facts, "verdict": result.verdict, "asset": asset.model_dump()}
+            if self.prompts is not None and facts:
+                deliverable["prompt"] = self.prompts.plain(prompt_texts(facts))
             result.findings = findings(self.deliverables, _with_defaults(deliverable))
         return result
 
