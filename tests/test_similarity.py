@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
@@ -53,9 +54,9 @@ def make_video(path: Path, scenes: list[Path], seconds_each: float = 1.5, fps: i
         stream = container.add_stream("mpeg4", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 160, 160, "yuv420p"
         for scene in scenes:
-            picture = Image.open(scene).convert("RGB").resize((160, 160))
+            picture = np.asarray(Image.open(scene).convert("RGB").resize((160, 160)))
             for _ in range(int(seconds_each * fps)):
-                frame = av.VideoFrame.from_image(picture)
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
                 for packet in stream.encode(frame):
                     container.mux(packet)
         for packet in stream.encode():
@@ -154,7 +155,11 @@ def test_similar_finds_transformed_copies_not_unrelated_images(
     assert {f["check"] for f in payload["files"]} <= set(clean)
     row = clean[payload["files"][0]["check"]]
     assert row.library_size == 1 and row.library_version == payload["library"]["version"]
-    assert row.threshold == pack_threshold()[0] and row.checked_by == "test-runner" and row.scan_id is None
+    assert (
+        row.threshold == pack_threshold()[0]
+        and row.checked_by == "test-runner"
+        and row.scan_id is None
+    )
     assert cli("audit", "verify").code == 0
     # a stricter threshold is the caller's to set
     code, payload = similar(cli, made["cropped-halved"], "--threshold", "0")
@@ -179,9 +184,7 @@ def test_a_video_matches_a_still_with_its_timecode(
     assert match["label"] == "Trailer" and 1.4 <= match["ref_seconds"] <= 3.0
 
 
-def test_bad_input_exits_2_with_a_clear_message(
-    production: Path, cli: Cli, tmp_path: Path
-) -> None:
+def test_bad_input_exits_2_with_a_clear_message(production: Path, cli: Cli, tmp_path: Path) -> None:
     empty = cli("similar", UNRELATED[0])
     assert empty.code == 2 and "reference library of refs-prod is empty" in empty.stderr
     broken = tmp_path / "broken.png"
@@ -254,9 +257,7 @@ def test_scan_finds_the_near_copy_and_records_every_comparison(
     assert cli("audit", "verify").code == 0
 
 
-def test_the_index_is_cached_by_library_version(
-    production: Path, cli: Cli, tmp_path: Path
-) -> None:
+def test_the_index_is_cached_by_library_version(production: Path, cli: Cli, tmp_path: Path) -> None:
     from clearance.register.access import open_register
     from clearance.similarity import load_library
     from clearance.similarity.library import from_cache
