@@ -382,8 +382,8 @@ def main() -> None:
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, faiss {faiss.__version__}, usearch "
         f"{usearch.__version__ if usearch else '(not installed)'}; load average "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine). Queries one at a time on one thread; builds on "
-        f"{build_threads} threads."
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine). Queries one at a time "
+        f"on one thread; builds on {build_threads} threads."
     )
     print()
     print(
