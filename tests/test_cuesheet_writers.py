@@ -305,7 +305,7 @@ def test_xlsx_reads_back_with_title_block_table_and_colours(tmp_path: Path) -> N
     assert headers == HEADERS
     assert ws.cell(row=header, column=1).font.bold
     assert ws.freeze_panes == f"A{header + 1}"
-    assert ws.auto_filter.ref == f"A{header}:AE{header + 4}"
+    assert ws.auto_filter.ref == f"A{header}:AF{header + 4}"
 
     col = {h: i for i, h in enumerate(HEADERS, start=1)}
     rows = range(header + 1, header + 5)

@@ -274,3 +274,49 @@ def test_the_index_is_cached_by_library_version(production: Path, cli: Cli, tmp_
     from clearance.similarity import hash_query
 
     assert reopened.match(hash_query(made["flipped"]).hashes, 45)[0].distance <= 10
+
+
+CUT = """\
+TITLE: REFS LOCK
+FCM: NON-DROP FRAME
+
+001  AX       V     C        00:00:00:00 00:00:02:00 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: plate.png
+002  AX       V     C        00:00:02:00 00:00:04:12 01:00:02:00 01:00:04:12
+* FROM CLIP NAME: shot_010.mp4
+003  AX       V     C        00:00:00:00 00:00:02:00 01:00:04:12 01:00:06:12
+* FROM CLIP NAME: flipped.jpg
+"""
+
+
+def test_cuesheet_and_report_show_the_reference_how_close_and_where(
+    production: Path, cli: Cli, tmp_path: Path
+) -> None:
+    ref = add_key_art(cli)
+    media = tmp_path / "media"
+    media.mkdir()
+    copies(media)
+    make_video(media / "shot_010.mp4", SCENES)  # the key art from 3.0 s of the file
+    (media / "plate.png").write_bytes(UNRELATED[0].read_bytes())
+    edl = tmp_path / "lock.edl"
+    edl.write_text(CUT)
+    run = cli("cuesheet", edl, "--media", media, "--rate", "25", "-f", "json", "-j", "1")
+    assert run.code == 1, run.stderr  # a near copy in the cut is an open item
+    rows = {r["event"]: r for r in json.loads(run.stdout)["rows"]}
+    assert sorted(rows) == [2, 3]  # the unrelated plate is not GenAI and resembles nothing
+    assert {rows[2]["status"], rows[3]["status"]} == {"resembles-reference"}
+    (still,) = rows[3]["resembles"]
+    assert still.startswith(f"{ref} Key art, Other Film (Studio X): distance ")
+    assert "in the cut: event 3 01:00:04:12" in still and "flipped left to right" in still
+    (clip,) = rows[2]["resembles"]
+    # the file's 3.0 s lies in the event's source range (2.0-4.5 s): 1.0 s after its record in
+    assert "in the cut: event 2 at 01:00:03:0" in clip and "file 00:00:03.0" in clip
+
+    assert cli("scan", media).code == 1  # records the comparison of every file
+    out = tmp_path / "report"
+    report = cli("report", "-o", out, "--edit", edl, "--media", media, "--rate", "25", "-j", "1")
+    assert report.code in (0, 1), report.stderr
+    html = (out / "refs-prod-genai-report.html").read_text()
+    assert "Compared with the protected reference library" in html
+    assert html.count(ref) >= 4  # both rows of the cue sheet and both near copies of the scan
+    assert "flipped left to right" in html and "event 2 at 01:00:03:0" in html

@@ -29,6 +29,7 @@ STATUS_STYLE = {
     "obligations-open": "yellow",
     "temp-material": "dark_orange",
     "undeclared": "bold red",
+    "resembles-reference": "bold magenta",
 }
 
 
@@ -157,7 +158,13 @@ def _exit_code(summary: dict[str, int], fail_on: FailOn) -> int:
     bad = (
         ("undeclared",)
         if fail_on is FailOn.undeclared
-        else ("undeclared", "unreadable", "temp-material", "obligations-open")
+        else (
+            "undeclared",
+            "unreadable",
+            "temp-material",
+            "obligations-open",
+            "resembles-reference",
+        )
     )
     return EXIT_OPEN if any(summary.get(label) for label in bad) else EXIT_OK
 
@@ -271,6 +278,8 @@ def _render(sheet: CueSheet) -> None:
         status = Text(row.status, STATUS_STYLE.get(row.status, ""))
         if row.open_obligations:
             status += Text("\n" + ", ".join(row.open_obligations), "dim")
+        if row.resembles:
+            status += Text("\n" + "; ".join(row.resembles), "magenta")
         table.add_row(
             str(row.event),
             row.track,

@@ -24,10 +24,11 @@ if TYPE_CHECKING:  # the models are imported by every report; the join's machine
     from clearance.editorial.events import Event
     from clearance.editorial.read import Edit
     from clearance.editorial.resolve import Resolution, Resolver
+    from clearance.editorial.timecode import Timebase
     from clearance.policy.pack import Pack
     from clearance.prompts.derive import Deriver
     from clearance.prompts.model import Entry
-    from clearance.provenance.model import AssetFacts
+    from clearance.provenance.model import AssetFacts, SimilarityOptions
     from clearance.provenance.scan import FileResult, Scanner
     from clearance.register.status import EvidenceView, UseCaseStatus
 
@@ -57,6 +58,9 @@ class CueRow(BaseModel):
     # Prompt checks: names the file's prompt or its use case's prompts match, and style or
     # likeness phrases ("Ana Lima's -> Ana Lima (talent)", "phrase: in the style of …")
     prompt_matches: list[str] = Field(default_factory=list)
+    # Protected references the media resembles (the scan's similar.matches): which reference,
+    # how close (PDQ bits of 256) and where — in the cut, in the file and in the reference
+    resembles: list[str] = Field(default_factory=list)
     use_case: str = ""
     use_case_title: str = ""
     description: str = ""
@@ -136,6 +140,8 @@ class RegisterFacts:
     evidence: dict[str, EvidenceView] = field(default_factory=dict)
     #: What prompts are checked against: the talent and protected names (``names.prompt_entries``).
     names: list[Entry] = field(default_factory=list)
+    #: The production's reference library, for the scan's similarity facts (None: it has none).
+    similarity: SimilarityOptions | None = None
 
 
 def build(
@@ -159,6 +165,8 @@ def build(
     files = sorted({r.path for r in resolutions if r.path})
     prompts = Deriver(register.names) if register else None
     scanner.keep_facts = True
+    if register is not None and register.similarity is not None:
+        scanner.options = scanner.options.model_copy(update={"similarity": register.similarity})
     results = dict(zip(files, _scan(scanner, files, progress), strict=True))
     assets = register.assets if register else {}
     statuses: dict[str, tuple[str, str, str]] = {}
@@ -202,6 +210,7 @@ def build(
                 row = _row(event, cue, found, result, (status, rule, because), register)
                 if prompts is not None:
                     row.prompt_matches = _prompt_matches(prompts, result, row.use_case, register)
+                row.resembles = _resembles(event, result, timebase)
                 rows.append(row)
         strip.append(
             StripEvent(
@@ -296,6 +305,41 @@ def _row(
     return row
 
 
+def _resembles(event: Event, result: FileResult, timebase: Timebase) -> list[str]:
+    """Each protected reference the media came close to, in words: the reference, the
+    distance, and where — the record timecode in the cut when the matching moment of a video
+    lies in the part the event uses (its source range, read as the file's own time), else
+    the event's span; the time in the file and in the reference."""
+    similar = (result.facts or {}).get("similar") or {}
+    out = []
+    for m in similar.get("matches") or []:
+        where = f"event {event.number} {timebase.timecode(event.record_in)}"
+        at = float(m.get("file_seconds") or 0.0)
+        source_in = event.source_in / float(timebase.rate)
+        source_out = event.source_out / float(timebase.rate)
+        if at and source_in <= at < source_out and event.speed > 0:
+            frame = event.record_in + round((at - source_in) * float(timebase.rate) / event.speed)
+            where = f"event {event.number} at {timebase.timecode(frame)}"
+        parts = [f"in the cut: {where}"]
+        if at:
+            parts.append(f"file {_clock(at)}")
+        if m.get("ref_seconds"):
+            parts.append(f"reference {_clock(float(m['ref_seconds']))}")
+        if m.get("variant") and m["variant"] != "as is":
+            parts.append(str(m["variant"]))
+        out.append(
+            f"{m.get('ref')} {m.get('label')} ({m.get('owner')}): distance "
+            f"{m.get('distance')} of 256 — " + ", ".join(parts)
+        )
+    return out
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours:02d}:{minutes:02d}:{rest:06.3f}"
+
+
 def _is_provenance(signal: dict[str, str]) -> bool:
     return not signal["kind"].startswith("decode.")
 
@@ -379,7 +423,9 @@ def register_facts(
     db: Connection, production: str, store: Path | None, on: dt.date
 ) -> RegisterFacts:
     """Read, in one snapshot, what the join needs from the register."""
+    from clearance.provenance.model import ScanOptions
     from clearance.register import names, queries
+    from clearance.similarity.library import scan_options
 
     assets = queries.asset_facts(db, production, store, on)
     uc_ids = sorted({a.use_case for a in assets.values()})
@@ -391,4 +437,5 @@ def register_facts(
         bodies=queries.use_case_bodies(db, production, uc_ids),
         evidence={e.id: e for e in queries.evidence(db, production)},
         names=names.prompt_entries(db, production),
+        similarity=scan_options(db, production, ScanOptions())[0].similarity,
     )

@@ -21,6 +21,8 @@ from clearance.reports.delivery_model import (
     ObligationRow,
     ScanFile,
     ScanInfo,
+    SimilarityInfo,
+    SimilarityMatch,
     UseCaseReport,
 )
 from clearance.reports.disclosures.compose import report_plan
@@ -168,4 +170,40 @@ def latest_scan(db: Connection, production: str) -> ScanInfo | None:
             )
             for f in listed
         ],
+        similarity=_similarity(db, production, row.id),
+    )
+
+
+def _similarity(db: Connection, production: str, scan_id: str) -> SimilarityInfo | None:
+    """What the scan's similarity checks (one per compared file) show: the library, the
+    threshold, the near copies and the files that could not be compared."""
+    from clearance.register.queries import similarity_checks
+
+    checks = similarity_checks(db, production, scan_id=scan_id, limit=MAX_SCAN_FILES)
+    if not checks:
+        return None
+    first = checks[0]
+    matches = [
+        SimilarityMatch(
+            path=c.path,
+            ref=m["ref"],
+            label=m["label"],
+            owner=m["owner"],
+            distance=m["distance"],
+            file_seconds=m.get("file_seconds", 0.0),
+            ref_seconds=m.get("ref_seconds", 0.0),
+            variant=m.get("variant", ""),
+        )
+        for c in checks
+        for m in json.loads(c.matches)
+    ]
+    return SimilarityInfo(
+        library_version=first.library_version,
+        library_size=first.library_size,
+        threshold=first.threshold,
+        pack=first.pack,
+        compared=sum(1 for c in checks if not c.problem or c.frames),
+        checked_at=first.checked_at,
+        matches=sorted(matches, key=lambda m: (m.distance, m.path)),
+        not_compared=sorted((c.path, c.problem) for c in checks if c.problem and not c.frames),
     )

@@ -78,6 +78,32 @@ class ScanFile(BaseModel):
     credential: str | None = None  # C2PA credential state (valid, expired, invalid: CODE …)
 
 
+class SimilarityMatch(BaseModel):
+    """A scanned file that resembles a protected reference: which, how close, where."""
+
+    path: str
+    ref: str
+    label: str
+    owner: str
+    distance: int  # PDQ bits of 256 that differ
+    file_seconds: float = 0.0
+    ref_seconds: float = 0.0
+    variant: str = ""
+
+
+class SimilarityInfo(BaseModel):
+    """The evidence that the scan compared the deliverables with the reference library."""
+
+    library_version: str
+    library_size: int
+    threshold: int
+    pack: str | None = None
+    compared: int  # files compared (match or not)
+    checked_at: str
+    matches: list[SimilarityMatch] = Field(default_factory=list)
+    not_compared: list[tuple[str, str]] = Field(default_factory=list)  # (path, why)
+
+
 class ScanInfo(BaseModel):
     id: str
     started_at: str
@@ -85,6 +111,7 @@ class ScanInfo(BaseModel):
     recorded_by: str
     summary: dict[str, object]  # files, verdicts {label: n}, findings {label: n} …
     files: list[ScanFile] = Field(default_factory=list)  # those with a GenAI verdict or finding
+    similarity: SimilarityInfo | None = None  # None: the production keeps no reference library
 
 
 class DeliveryReport(BaseModel):

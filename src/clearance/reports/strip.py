@@ -23,6 +23,7 @@ STATUS_COLOURS: dict[str, str] = {
     "temp-material": "#dd6b20",
     "undeclared": "#c53030",
     "unreadable": "#6b46c1",
+    "resembles-reference": "#822727",
     "not-genai": "#dfe3e8",
     "missing": "#4a5568",
 }
@@ -32,6 +33,7 @@ STATUS_LABELS: dict[str, str] = {
     "temp-material": "Temp material",
     "undeclared": "Undeclared GenAI",
     "unreadable": "Unreadable media",
+    "resembles-reference": "Resembles a protected reference",
     "not-genai": "Not GenAI",
     "missing": "Media missing",
 }

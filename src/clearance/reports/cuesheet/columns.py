@@ -23,6 +23,7 @@ STATUS_COLOURS = {
     "temp-material": "F8CBAD",  # orange
     "undeclared": "FFC7CE",  # red
     "unreadable": "D9D2E9",  # violet: provenance unknown
+    "resembles-reference": "E6B8B7",  # deep red: a near copy of protected material
 }
 
 # What a spreadsheet may read as the start of a formula (OWASP "CSV injection"): tab and CR too,
@@ -98,6 +99,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Copyright Status", ("copyright_status",), width=28, wrap=True),
     # Ours: where the media came from and how it was judged.
     Column("Prompt Matches", ("prompt_matches",), width=36, wrap=True),
+    Column("Resembles Reference", ("resembles",), width=48, wrap=True),
     Column("Clip", ("clip",), width=24),
     Column("Reel", ("reel",), width=12),
     Column("File", ("file",), width=40, wrap=True),
