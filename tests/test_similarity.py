@@ -320,3 +320,30 @@ def test_cuesheet_and_report_show_the_reference_how_close_and_where(
     assert "Compared with the protected reference library" in html
     assert html.count(ref) >= 4  # both rows of the cue sheet and both near copies of the scan
     assert "flipped left to right" in html and "event 2 at 01:00:03:0" in html
+
+
+def test_export_and_restore_keep_the_library_and_its_checks(
+    production: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = add_key_art(cli)
+    made = copies(tmp_path)
+    assert cli("refs", "remove", ref, "--reason", "superseded").code == 0
+    ref = add_key_art(cli)  # the same file again, as a new reference
+    code, before = similar(cli, made["flipped"])
+    assert code == 1
+    listed = json.loads(cli("refs", "list", "--removed", "--format", "json").stdout)
+    export = tmp_path / "register.zip"
+    assert cli("export", "-o", export).code == 0
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    monkeypatch.setenv("CLEARANCE_DATABASE_URL", f"sqlite:///{fresh / 'register.db'}")
+    monkeypatch.setenv("CLEARANCE_ATTACHMENTS", str(fresh / "attachments"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(fresh / "cache"))
+    assert cli("init").code == 0
+    assert cli("restore", export).code == 0, "restored and its trail verified"
+    assert json.loads(cli("refs", "list", "--removed", "--format", "json").stdout) == listed
+    code, after = similar(cli, made["flipped"])
+    assert code == 1 and after["library"] == before["library"]
+    assert after["files"][0]["matches"] == before["files"][0]["matches"]
+    assert cli("audit", "verify").code == 0

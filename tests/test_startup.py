@@ -39,6 +39,12 @@ HEAVY = (
     "clearance.register.evidence",
     "clearance.editorial",
     "clearance.web",
+    # the similarity guard (clearance refs / similar / scan): hashing, video and the index
+    "numpy",
+    "av",
+    "faiss",
+    "pdqhash",
+    "clearance.similarity",
 )
 #: The distributed engine: imported by ``clearance scan --cluster`` only.
 CLUSTER = ("distributed", "dask", "tornado", "ray", "clearance.provenance.cluster")
