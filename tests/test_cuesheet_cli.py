@@ -133,6 +133,7 @@ def test_cuesheet_without_a_register_marks_genai_undeclared(
         }
     ]
     assert sheet["summary"] == {
+        "resembles-reference": 0,
         "undeclared": 3,
         "unreadable": 1,
         "temp-material": 0,
