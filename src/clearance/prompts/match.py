@@ -67,7 +67,7 @@ class _Variant:
     exact: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.joined = " ".join(self.words)
+        self.joined = " ".join(sorted(self.words))
         self.exact = sum(map(len, self.words)) < MIN_FUZZY
 
 
@@ -85,7 +85,10 @@ class Matcher:
                     self.variants.append(_Variant(entry, words))
         self._exact = {v.words: v for v in self.variants if v.exact}
         self._fuzzy = [v for v in self.variants if not v.exact]
-        self._sizes = sorted({len(v.words) for v in self.variants})
+        # Runs of words compared: a name's own length, and one word more or fewer (a name
+        # written split or joined: "Di Caprio", "Varga Nagy")
+        sizes = {len(v.words) for v in self.variants}
+        self._widths = sorted({w for n in sizes for w in (n - 1, n, n + 1)} - {0})
 
     def check(self, texts: Sequence[str]) -> PromptFacts:
         """The facts of one use case's (or file's) prompt texts."""
@@ -142,23 +145,23 @@ class Matcher:
         """(start, end, variant, score) for every run of words a name matches, best first."""
         out: list[tuple[int, int, _Variant, int]] = []
         runs: dict[str, list[tuple[int, int]]] = {}
-        for size in self._sizes:
-            for width in {size - 1, size, size + 1} - {0}:
-                for start in range(len(words) - width + 1):
-                    end = start + width
-                    if words[start].clause != words[end - 1].clause:
-                        continue
-                    key = tuple(t.word for t in words[start:end])
-                    if width == size and key in self._exact:
-                        out.append((start, end, self._exact[key], 100))
-                    runs.setdefault(" ".join(key), []).append((start, end))
+        for width in self._widths:
+            for start in range(len(words) - width + 1):
+                end = start + width
+                if words[start].clause != words[end - 1].clause:
+                    continue
+                key = tuple(t.word for t in words[start:end])
+                exact = self._exact.get(key)
+                if exact is not None:
+                    out.append((start, end, exact, 100))
+                runs.setdefault(" ".join(sorted(key)), []).append((start, end))
         if self._fuzzy and runs:
             choices = list(runs)
             for variant in self._fuzzy:
                 for _, score, index in process.extract(
                     variant.joined,
                     choices,
-                    scorer=fuzz.token_sort_ratio,
+                    scorer=fuzz.ratio,  # token_sort_ratio: both sides' words are sorted
                     score_cutoff=THRESHOLD,
                     limit=None,
                 ):
