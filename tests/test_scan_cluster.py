@@ -110,6 +110,19 @@ class LoopbackCluster:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
 
+    def kill_busy(self) -> None:
+        """Kill a worker while it runs a task (the scheduler says so)."""
+        pids: dict[str, int] = self.client.run(os.getpid)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            processing = self.client.processing()  # type: ignore[no-untyped-call]
+            busy = [a for a, keys in processing.items() if keys]
+            if busy:
+                self.kill(next(w for w in self.workers if w.pid == pids[busy[0]]))
+                return
+            time.sleep(0.01)
+        raise AssertionError("no worker ever ran a task")
+
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")[-3000:]
 
@@ -304,9 +317,7 @@ def test_a_worker_killed_mid_scan_loses_no_file_and_counts_none_twice(
     _production(workspace, cli)
     tree, expected = tree_1200
     driver = Driver(tmp_path / "errors", tree, "--no-cache", "--cluster", cluster.address)
-    driver.read(200)
-    victim = cluster.workers[0] if cluster.workers[0].poll() is None else cluster.workers[-1]
-    cluster.kill(victim)
+    cluster.kill_busy()
     assert driver.running(), "the scan ended before the worker was killed"
     done = driver.finish()
     assert cluster.alive() == 1
@@ -396,8 +407,7 @@ def test_a_chunk_whose_task_fails_is_split_and_loses_no_file(
         tree, expected = tree_1200
         args = ["--no-cache", "--no-record", "--cluster", cluster.address]
         driver = Driver(tmp_path / "errors", tree, *args)
-        driver.read(200)
-        cluster.kill(cluster.workers[0])
+        cluster.kill_busy()
         assert driver.running(), "the scan ended before the worker was killed"
         done = driver.finish()
         assert done["files"] == expected

@@ -47,6 +47,12 @@ from clearance.provenance.scan import Scanner, library_versions
 CONNECT_TIMEOUT = 20.0
 #: How often the driver re-reads the cluster's thread count (workers come and go).
 RESIZE_EVERY = 5.0
+#: Files a task: a task costs the scheduler and the worker a few ms of CPU of their own
+#: (bench/bench_scan_cluster.py), worth spreading over many files; a lost worker costs at
+#: most two such chunks per thread to redo.
+TASK_FILES = 512
+#: Parts a failed chunk is split into, recursively, down to the file at fault.
+SPLIT = 8
 
 
 class ClusterError(Exception):
@@ -114,12 +120,6 @@ def dask_setup(worker: Any) -> None:
     del worker
     for name in EXTRACTOR_MODULES:
         importlib.import_module(f"clearance.provenance.extractors.{name}")
-
-
-def _hold(value: Any) -> Any:
-    """A task whose result is its argument: shared inputs as cluster data that Dask can
-    recompute (unlike scattered data) when the worker holding them dies."""
-    return value
 
 
 @contextmanager
@@ -207,10 +207,13 @@ class ClusterInspector:
         options = scanner.options
         anchors = Shipped.of(options.trust_anchors) if options.trust_anchors else None
         self.options = options.model_copy(update={"trust_anchors": None})
-        self.pack = client.submit(_hold, Shipped.of(scanner.provenance.path), pure=False)
-        self.anchors = client.submit(_hold, anchors, pure=False) if anchors else None
+        # Sent with every task (12 KB for the built-in pack, a few bytes a file at
+        # TASK_FILES a task): a task needs nothing a lost worker could have held.
+        self.pack = Shipped.of(scanner.provenance.path)
+        self.anchors = anchors
         self.resized = 0.0
         self.resize()
+        scanner.chunk = TASK_FILES
 
     def __call__(self, paths: list[str]) -> Future[list[dict[str, Any]]]:
         if time.monotonic() - self.resized > RESIZE_EVERY:
@@ -245,8 +248,12 @@ class ClusterInspector:
             if len(paths) == 1:
                 failed = unreadable(f"inspection failed on the cluster: {_why(exc)}")
                 return [{**failed, "transient": True}]
-            # Split: one file a task, so that only the file at fault fails.
-            return [r for p in paths for r in self.collect([p], self.submit([p]))]
+            # Split in eight (each part split again if it fails too), all parts submitted
+            # before any is awaited: only the file at fault ends unreadable.
+            size = -(-len(paths) // SPLIT)
+            parts = [paths[i : i + size] for i in range(0, len(paths), size)]
+            tasks = [self.submit(part) for part in parts]
+            return [r for part, t in zip(parts, tasks, strict=True) for r in self.collect(part, t)]
         finally:
             task.release()  # type: ignore[no-untyped-call]
         if found != self.expected:

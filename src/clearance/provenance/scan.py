@@ -154,6 +154,7 @@ class Scanner:
     #: Inspects a chunk elsewhere — on a cluster (``clearance.provenance.cluster``) — from the
     #: first file on, ``2 * jobs`` chunks in flight; the results are judged here as any.
     remote: Callable[[list[str]], Future[list[dict[str, Any]]]] | None = None
+    chunk: int = CHUNK  # files a round trip (a cluster task costs more than a local one)
 
     def cache_key(self) -> str:
         """Cached results are reused only with the same extractors, the same versions of the
@@ -219,7 +220,7 @@ class Scanner:
     ) -> Iterator[FileResult]:
         pending: deque[_Batch] = deque()
         inline = 0  # files to inspect so far: a pool is worth starting only for many
-        for chunk in _chunks(entries, CHUNK):
+        for chunk in _chunks(entries, self.chunk):
             readable = [e for e in chunk if not e.problem]
             need_facts = self.deliverables is not None or self.keep_facts
             cached = cache.lookup(readable, need_facts) if cache else {}
