@@ -75,6 +75,7 @@ def copies(tmp: Path) -> dict[str, Path]:
         ),
         "graded": ImageEnhance.Color(ImageEnhance.Brightness(image).enhance(1.2)).enhance(0.6),
         "rotated": image.rotate(90, expand=True),
+        "letterboxed": ImageOps.pad(image, (w * 2, h), color=(0, 0, 0)),
     }
     out = {}
     for name, picture in made.items():
@@ -142,6 +143,7 @@ def test_similar_finds_transformed_copies_not_unrelated_images(
     variants = {Path(f["path"]).stem: f["matches"][0]["variant"] for f in payload["files"]}
     assert variants["flipped"] == "flipped left to right"
     assert variants["rotated"] == "turned 90° counter-clockwise"
+    assert variants["letterboxed"] == "bars removed"
 
     code, payload = similar(cli, *UNRELATED)
     assert code == 0 and all(f["matches"] == [] for f in payload["files"])
@@ -234,7 +236,13 @@ def test_scan_finds_the_near_copy_and_records_every_comparison(
     run = cli("scan", deliverables, "--format", "json")
     assert run.code == 1, run.stderr
     files = {Path(f["path"]).name: f for f in json.loads(run.stdout)["files"]}
-    for name in ("flipped.jpg", "cropped-halved.jpg", "graded.jpg", "rotated.jpg"):
+    for name in (
+        "flipped.jpg",
+        "cropped-halved.jpg",
+        "graded.jpg",
+        "rotated.jpg",
+        "letterboxed.jpg",
+    ):
         found = [f["finding"] for f in files[name]["findings"]]
         assert "resembles-reference" in found, (name, files[name])
         assert files[name]["similar"]["matches"][0]["ref"] == ref

@@ -4,8 +4,9 @@ and video frames, an exact nearest-neighbour index over them, and the reference 
 The public API (stable; ``bench/bench_similarity.py`` uses it):
 
 * ``hash_image(path, dihedral=False) -> FrameHash`` — the PDQ hash of an image (upright,
-  first frame); ``dihedral=True`` also computes its 8 flips/rotations in ``.variants`` (the
-  query side). Raises ``SimilarityError`` for an unreadable file or a picture too flat to
+  first frame); ``dihedral=True`` (the query side) also computes its 8 flips/rotations in
+  ``.variants`` — and 8 more of the picture inside flat bars (letterbox, pillarbox) when it
+  has them. Raises ``SimilarityError`` for an unreadable file or a picture too flat to
   hash (PDQ quality < ``MIN_QUALITY``).
 * ``hash_video(path, dihedral=False) -> VideoHashes`` — ``.frames``: a ``FrameHash`` (with
   ``frame`` index and ``seconds``) at each scene change and at least one a second.

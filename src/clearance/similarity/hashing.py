@@ -58,15 +58,57 @@ def _pack(bits: NDArray[np.int64]) -> bytes:
     return bytes(np.packbits(bits.astype(np.uint8)))
 
 
+#: Letterbox and pillarbox bars: border rows or columns within this many grey levels of the
+#: bar colour (mean and spread) are cut before hashing, at most ``MAX_BAR`` of a side each.
+BAR_TOLERANCE = 10
+MAX_BAR = 0.35
+
+
+def trim_bars(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The picture without the flat bars around it (letterbox, pillarbox, a flat frame): a
+    letterboxed copy then hashes as the picture it frames. A picture that is flat all over is
+    returned as it is (PDQ's quality refuses it)."""
+    import numpy as np
+
+    grey = rgb.mean(axis=2) if rgb.ndim == 3 else rgb.astype(np.float64)
+    height, width = grey.shape
+
+    def flat(lines: NDArray[np.float64], colour: float) -> NDArray[np.bool_]:
+        near: NDArray[np.bool_] = np.abs(lines.mean(axis=1) - colour) < BAR_TOLERANCE
+        still: NDArray[np.bool_] = lines.std(axis=1) < BAR_TOLERANCE
+        return np.logical_and(near, still)
+
+    def run(mask: NDArray[np.bool_], limit: int) -> int:
+        stops = np.flatnonzero(~mask[:limit])
+        return int(stops[0]) if len(stops) else limit
+
+    colour = float(np.median([grey[0, 0], grey[0, -1], grey[-1, 0], grey[-1, -1]]))
+    rows, cols = flat(grey, colour), flat(grey.T, colour)
+    top = run(rows, int(height * MAX_BAR))
+    bottom = run(rows[::-1], int(height * MAX_BAR))
+    left = run(cols, int(width * MAX_BAR))
+    right = run(cols[::-1], int(width * MAX_BAR))
+    if top + bottom >= height - 8 or left + right >= width - 8:
+        return rgb
+    return rgb[top : height - bottom, left : width - right]
+
+
 def hash_pixels(
     rgb: NDArray[np.uint8], dihedral: bool = False, frame: int = 0, seconds: float = 0.0
 ) -> FrameHash:
-    """Hash an RGB array (height x width x 3); with ``dihedral``, also its 8 variants."""
+    """Hash an RGB array (height x width x 3); with ``dihedral`` (the query side), also its 8
+    flips and rotations, and — when it has flat bars around it (``trim_bars``: a letterboxed
+    or pillarboxed copy) — the 8 of the picture inside the bars."""
+    import numpy as np
     import pdqhash
 
     if dihedral:
         codes, qualities = pdqhash.compute_dihedral(rgb)
         packed = tuple(_pack(c) for c in codes)
+        inner = trim_bars(rgb)
+        if inner.shape != rgb.shape:
+            trimmed, _quality = pdqhash.compute_dihedral(np.ascontiguousarray(inner))
+            packed += tuple(_pack(c) for c in trimmed)
         return FrameHash(packed[0], int(qualities), frame, seconds, packed)
     code, quality = pdqhash.compute(rgb)
     return FrameHash(_pack(code), int(quality), frame, seconds)

@@ -106,7 +106,7 @@ class Library:
         if self._index is None or not hashes:
             return []
         queries: list[bytes] = []
-        origin: list[tuple[int, int]] = []  # per query: (hash index, variant)
+        origin: list[tuple[int, int]] = []  # per query: (hash index, variant: 8 more = bars cut)
         for h, found in enumerate(hashes):
             for v, code in enumerate(found.variants or (found.code,)):
                 queries.append(code)
@@ -123,6 +123,7 @@ class Library:
         matches = []
         for ref, (dist, ref_seconds, file_seconds, v) in best.items():
             r = self.references[ref]
+            variant = VARIANTS[v % 8] if v < 8 else f"bars removed, {VARIANTS[v % 8]}"
             matches.append(
                 Match(
                     r.id,
@@ -131,7 +132,7 @@ class Library:
                     dist,
                     ref_seconds,
                     file_seconds,
-                    VARIANTS[v],
+                    variant.replace(", as is", ""),
                     len(frames[ref]),
                 )
             )
