@@ -161,7 +161,7 @@ def test_estate_consent_is_needed_for_every_deceased_or_unsure_performer(
     assert estate["why"] == "no valid consent of the estate of lena, omar"
     first = recorded(
         cli("consent", "estate", "lena", "UC-2", "--party", "J. Hart", "--capacity", "executor",
-            "--replica", "likeness-and-voice", "--use", "cameo, episode 4")
+            "--replica", "likeness-and-voice", "--use", "cameo, episode 4", "--date", "2026-11-01")
     )  # fmt: skip
     estate = states(cli)["UC-2"]["estate-consent"]
     assert not estate["met"] and estate["why"] == "no valid consent of the estate of omar"
@@ -174,7 +174,8 @@ def test_estate_consent_is_needed_for_every_deceased_or_unsure_performer(
     assert not estate["met"] and f"{narrow} does not cover a likeness-and-voice" in estate["why"]
     second = recorded(
         cli("consent", "estate", "omar", "UC-2", "--party", "SAG-AFTRA", "--capacity", "union",
-            "--replica", "likeness", "--replica", "voice", "--expires", "2026-12-31")
+            "--replica", "likeness", "--replica", "voice", "--expires", "2026-12-31",
+            "--date", "2026-11-01")
     )  # fmt: skip
     estate = states(cli, "--on", "2026-12-01")["UC-2"]["estate-consent"]
     assert estate["met"] and estate["evidence"] == [first, second]
