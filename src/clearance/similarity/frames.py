@@ -96,7 +96,14 @@ def _fit(width: int, height: int) -> tuple[int, int]:
 
 def _frames(path: Path) -> Iterator[tuple[int, float, Any]]:
     """(index, seconds, frame) of the first video stream, in presentation order."""
-    import av
+    try:
+        import av
+    except ImportError as error:  # the optional `video` extra (PyAV bundles GPL codecs)
+        raise SimilarityError(
+            path,
+            "decoding video needs the optional 'video' extra: pip install 'clearance[video]' "
+            "(PyAV; its wheels bundle FFmpeg and GPL-2.0+ codecs)",
+        ) from error
 
     try:
         container = av.open(str(path))
