@@ -58,6 +58,9 @@ class LoopbackCluster:
             # A dead worker's port refuses at once: do not retry connecting for 30 s.
             "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s",
             "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(allowed_failures),
+            # As examples/cluster/dask.yaml: no stack sampling in workers, short message logs.
+            "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+            "DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH": "50",
         }
         self.workers: list[subprocess.Popen[bytes]] = []
         file = folder / "scheduler.json"

@@ -6,9 +6,9 @@ local scan does; only ``inspect_many`` — the same function a local worker proc
 provenance pack's verdict included — runs on the cluster, one task per chunk of files. Dask
 re-runs the task of a worker that died on another worker; the driver takes one result per
 chunk, so a file is never missing nor counted twice. A chunk whose task fails all the same is
-split and its files inspected one by one: only the file at fault is ``unreadable``, with the
-reason. The pack and the trust bundle travel by content (a worker need not have the driver's
-files, and one that joins or restarts later gets them too); the files to scan are read where
+split (in eight, recursively): only the file at fault is ``unreadable``, with the reason.
+The pack and the trust bundle travel by content with each task (a worker need not have the
+driver's files, and one that joins or restarts later gets them too); the files are read where
 the workers mount them (the same path, or one mapped by ``--path-map``). Every worker must
 read files as the driver would (same clearance, extractors and libraries, checked per chunk):
 the verdicts are cached under the driver's key.
@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import dask
 import distributed
 from distributed.comm.addressing import resolve_address
 
@@ -133,9 +134,12 @@ def connect(address: str, timeout: float | None = None) -> Iterator[distributed.
     except (OSError, ValueError) as exc:
         raise ClusterError(f"not a cluster scheduler address: {address}: {exc}") from exc
     try:
-        client = distributed.Client(  # type: ignore[no-untyped-call]
-            address, timeout=timeout, set_as_default=False
-        )
+        # Dask keeps its last 1,000 messages to the scheduler for debugging: each a chunk's
+        # task here (tens of KB), so the driver's memory would grow by tens of MB. Keep 20.
+        with dask.config.set({"distributed.admin.low-level-log-length": 20}):
+            client = distributed.Client(  # type: ignore[no-untyped-call]
+                address, timeout=timeout, set_as_default=False
+            )
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"cannot reach the cluster scheduler at {address}: {exc}") from exc
     try:
