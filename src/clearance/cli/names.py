@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clearance.cli.app import app, input_errors, stdout
+from clearance.cli.app import app, input_errors, stderr, stdout
 from clearance.cli.register import As, Format, FormatOpt, ProductionOpt, _opened, _production
+
+if TYPE_CHECKING:
+    from clearance.register.names import NameChange
 
 names_app = typer.Typer(
     help="List the names prompts must not use without clearance (public figures, real people, "
@@ -61,9 +64,11 @@ def names_add(
     with _opened(actor) as (register, _ws), input_errors():
         prod = None if shared else _production(register, production)
         with register.write() as conn:
-            added = names.add(conn, register.actor, prod, name, kind.value, alias or [], notes)
+            change = names.add(conn, register.actor, prod, name, kind.value, alias or [], notes)
+    added = change.name
     where = "every production (shared)" if prod is None else prod
     stdout.print(f"Listed {added.name} ({added.kind}) as {added.id} for {where}.", highlight=False)
+    _redecided(change)
 
 
 @names_app.command("list")
@@ -131,5 +136,28 @@ def names_remove(
     from clearance.register import names
 
     with _opened(actor) as (register, _ws), input_errors(), register.write() as conn:
-        gone = names.remove(conn, register.actor, name_id, reason)
+        change = names.remove(conn, register.actor, name_id, reason)
+    gone = change.name
     stdout.print(f"Removed {gone.name} ({gone.id}).", highlight=False)
+    _redecided(change)
+
+
+def _redecided(change: NameChange) -> None:
+    """Say what the change re-decided (the register's current decisions follow the names)."""
+    done = change.redecided
+    for skipped in done.skipped:
+        stderr.print(f"warning: not re-decided (packs not found): {skipped}", highlight=False)
+    if not done.productions:
+        why = "" if done.skipped else "No production checks prompts: "
+        stdout.print(f"{why}no decision re-made.".capitalize(), highlight=False)
+        return
+    changed = f": {', '.join(done.changed)}" if done.changed else ""
+    stdout.print(
+        f"Re-decided {_count(done.decisions, 'use case')} of {', '.join(done.productions)}; "
+        f"{_count(len(done.changed), 'decision')} changed{changed}.",
+        highlight=False,
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

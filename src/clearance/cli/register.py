@@ -786,14 +786,23 @@ def diff(
     for c in changes:
         table.add_row(
             c.id,
-            f"r{c.from_revision} → r{c.to_revision}"
-            + (" (new pack)" if c.from_packs != c.to_packs else ""),
+            f"r{c.from_revision} → r{c.to_revision}" + _why(c.from_packs, c.to_packs),
             f"{c.from_outcome} → {c.to_outcome}",
             ", ".join(c.added) or "—",
             ", ".join(c.removed) or "—",
             Text(", ".join(c.uncovered) or "—", "red" if c.uncovered else ""),
         )
     stdout.print(table)
+
+
+def _why(before: str, after: str) -> str:
+    """What made a new decision of the same revision: new packs, or (after ";") a changed
+    list of protected names."""
+    old_packs, _, old_names = before.partition(";")
+    new_packs, _, new_names = after.partition(";")
+    if old_packs != new_packs:
+        return " (new pack)"
+    return " (names changed)" if old_names != new_names else ""
 
 
 ExpectHeadOpt = Annotated[

@@ -94,7 +94,8 @@ def resolve_key(packs_key: str) -> list[Pack]:
     """The packs a recorded decision was made with, from its ``packs_key``
     (``netflix-genai@1.0.0#<sha256 prefix>,…``), each checked against the recorded hash."""
     packs = []
-    for part in filter(None, packs_key.split(",")):
+    # After ";" a key names the protected names list the decision was made with (not a pack).
+    for part in filter(None, packs_key.split(";", 1)[0].split(",")):
         ref, _, prefix = part.partition("#")
         pack = resolve(ref)
         if prefix and not pack.sha256.startswith(prefix):

@@ -5,20 +5,28 @@ terms of its tools, its performers, the production's format and territories); a 
 any of it makes a new revision. A decision is recorded per revision and pack set, so a new
 pack version makes a new decision for an unchanged use case. An unchanged manifest writes
 nothing. The whole import is one transaction.
+
+When some pack reads ``prompt.*``, the decision key also names the list of protected names it
+was made with (``;names#<digest>``): a name added or removed re-decides the production's
+current use cases (``redecide``, through the same code as an import), so the register never
+shows a decision made with a list that is no longer the current one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from clearance.manifest.models import Manifest, UseCase, strip_v11_defaults
+from clearance.manifest.errors import ManifestError
+from clearance.manifest.models import Manifest, UseCase, needs_v11, strip_v11_defaults
 from clearance.policy.decision import Decision, to_jsonable
 from clearance.policy.engine import Engine
+from clearance.policy.registry import resolve_key
 from clearance.prompts.model import Entry
 from clearance.register import audit, schema
 from clearance.register.audit import Event, row_digest
@@ -72,13 +80,41 @@ def packs_key(packs: list[dict[str, str]]) -> str:
     return ",".join(f"{p['id']}@{p['version']}#{p['sha256'][:16]}" for p in packs)
 
 
-def _prompt_names(db: Connection, engine: Engine, production: str) -> list[Entry]:
-    """The production's protected names, when a pack checks prompts against them."""
-    if not any(path.startswith("prompt.") for path in engine.paths):
+#: Between a decision key's packs and the digest of the names list it was made with.
+NAMES_MARK = ";names#"
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """A decision key's packs part (``packs_key``) and the digest of the protected names list
+    it was made with (None: no pack of it read prompts)."""
+    packs, mark, names = key.partition(NAMES_MARK)
+    return packs, (names if mark else None)
+
+
+def reads_prompts(engine: Engine) -> bool:
+    return any(path.startswith("prompt.") for path in engine.paths)
+
+
+def prompt_names(db: Connection, engine: Engine, production: str) -> list[Entry]:
+    """The production's protected names, when a pack checks prompts against them (what every
+    decision the register records is made with: import, the web app, a re-decision)."""
+    if not reads_prompts(engine):
         return []
     from clearance.register import names
 
     return names.entries(db, production)
+
+
+def decision_key(db: Connection, engine: Engine, production: str) -> str:
+    """The key of a decision ``engine`` makes now for ``production``: its packs, and when one
+    reads prompts the names list's digest (``names.list_digest``). Productions without a
+    prompt pack keep the keys they always had."""
+    key = packs_key([to_jsonable(p) for p in engine.refs()])
+    if not reads_prompts(engine):
+        return key
+    from clearance.register import names
+
+    return key + NAMES_MARK + names.list_digest(db, production)
 
 
 def import_manifest(
@@ -88,6 +124,7 @@ def import_manifest(
     engine: Engine,
     partial: bool = False,
     source: str | None = None,
+    redecide: bool = False,
 ) -> ImportSummary:
     """Record ``manifest``'s use cases, new revisions of changed ones and new decisions.
 
@@ -100,12 +137,16 @@ def import_manifest(
     A use case last edited in the web app whose manifest entry matches one of its *older*
     revisions is left alone (the file is stale: ``clearance manifest export`` brings it up
     to date) rather than reverted.
+
+    With ``redecide`` (see ``redecide``) ``manifest`` is rebuilt from the register's current
+    revisions: only decisions are written (nothing created, withdrawn, claimed or revised).
     """
     production = manifest.production.id
+    partial = partial or redecide
     source = WEB if partial else (source or manifest_source(production))
     summary = ImportSummary(production)
     packs = [to_jsonable(p) for p in engine.refs()]
-    key = packs_key(packs)
+    key = decision_key(db, engine, production)
     events: list[Event] = _ensure_production(db, manifest)
     existing = {r.uc_id: r for r in db.execute(select(UC).where(UC.c.production_id == production))}
     decided = {
@@ -119,11 +160,18 @@ def import_manifest(
     plans = [
         _Plan(decision, body, hashlib.sha256(body.encode()).hexdigest(), existing.get(decision.id))
         for decision, body in zip(
-            engine.decide_all(manifest, names=_prompt_names(db, engine, production)),
+            engine.decide_all(manifest, names=prompt_names(db, engine, production)),
             _bodies(manifest),
             strict=True,
         )
     ]
+    if redecide:
+        for plan in plans:
+            if plan.old is None or plan.old.withdrawn or plan.old.content_sha256 != plan.sha:
+                raise RuntimeError(
+                    f"re-deciding {production}/{plan.decision.id}: the register's current "
+                    "revision did not rebuild to the same content"
+                )
     if not partial:
         older = _older_revisions(
             db, [p.old.pk for p in plans if p.old is not None and p.old.source == WEB]
@@ -184,7 +232,7 @@ def import_manifest(
                 events.append(_change(db, production, state, "use-case.revise", **change))
                 state.update(change)
                 summary.revised += 1
-            elif state["source"] != source:
+            elif state["source"] != source and not redecide:
                 events.append(_change(db, production, state, "use-case.claim", source=source))
                 state["source"] = source
                 summary.claimed.append(plan.decision.id)
@@ -327,3 +375,133 @@ def _insert_new_use_cases(
     db.execute(insert(UC), rows)
     fresh = db.execute(select(UC).where(UC.c.production_id == production))
     return {r.uc_id: r for r in fresh if r.uc_id not in existing}
+
+
+# -- re-deciding after the protected names change -----------------------------------------------
+
+
+@dataclass
+class Redecided:
+    """What a change to the protected names re-decided."""
+
+    productions: list[str] = field(default_factory=list)  # those with a prompt pack
+    decisions: int = 0  # decisions recorded
+    changed: list[str] = field(default_factory=list)  # "production/UC": outcome, obligations
+    # or fired rules differ from the decision it replaces
+    skipped: list[str] = field(default_factory=list)  # packs no longer found (a pack file
+    # outside the built-in releases): "production: packs: why"
+
+
+def redecide(db: Connection, actor: str, productions: list[str]) -> Redecided:
+    """Re-decide, in the caller's transaction, the current use cases of ``productions`` whose
+    current decision was made with a pack that reads ``prompt.*``, with the same packs
+    (exactly: ``resolve_key``) and the names listed now. Each use case's current revision is
+    rebuilt into a manifest and recorded through ``import_manifest`` (audited
+    ``decision.record`` events, one decision per use case); use cases decided without a
+    prompt pack, and productions with none, are untouched. Use cases whose packs cannot be
+    found again (a pack file, not a built-in release) are left as they are and listed in
+    ``skipped``."""
+    result = Redecided()
+    for production in productions:
+        before = _current_decisions(db, production)
+        groups: dict[str, list[Any]] = {}
+        for row in before.values():
+            groups.setdefault(split_key(row.packs_key)[0], []).append(row)
+        touched = False
+        talent = _production_talent(before.values())
+        for packs, rows in groups.items():
+            try:
+                engine = Engine(resolve_key(packs))
+            except ManifestError as exc:
+                why = "; ".join(e.message for e in exc.errors)
+                result.skipped.append(f"{production}: {packs}: {why}")
+                continue
+            if not reads_prompts(engine):
+                continue
+            touched = True
+            ids = [part.split("@", 1)[0] for part in packs.split(",") if part]
+            for manifest in _rebuilt(rows, talent, ids):
+                summary = import_manifest(db, actor, manifest, engine, redecide=True)
+                result.decisions += summary.decisions
+        if not touched:
+            continue
+        result.productions.append(production)
+        after = _current_decisions(db, production)
+        for pk, old in before.items():
+            new = after.get(pk)
+            if new is not None and _verdict(new) != _verdict(old):
+                result.changed.append(f"{production}/{old.uc_id}")
+    return result
+
+
+def _verdict(row: Any) -> tuple[str, str, str]:
+    return row.outcome, row.obligations, row.rules
+
+
+def _current_decisions(db: Connection, production: str) -> dict[int, Any]:
+    """use case pk → its current revision's body and newest decision (live use cases)."""
+    rows = db.execute(
+        select(
+            UC.c.pk,
+            UC.c.uc_id,
+            REV.c.body,
+            REV.c.created_at,
+            DEC.c.packs_key,
+            DEC.c.outcome,
+            DEC.c.obligations,
+            DEC.c.rules,
+        )
+        .join(REV, (REV.c.use_case_pk == UC.c.pk) & (REV.c.revision == UC.c.revision))
+        .join(DEC, (DEC.c.use_case_pk == UC.c.pk) & (DEC.c.revision == UC.c.revision))
+        .where(UC.c.production_id == production, UC.c.withdrawn.is_(False))
+        .order_by(UC.c.pk, DEC.c.decided_at, DEC.c.pk)
+    )
+    return {row.pk: row for row in rows}  # the newest decision wins, as status reads it
+
+
+def _production_talent(rows: Any) -> dict[str, dict[str, Any]]:
+    """Every performer the production's current revisions name (the newest revision's
+    record of each): the talent prompts are checked against, as the web app's intake and a
+    delivered file's prompt see it."""
+    talent: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: (r.created_at, r.pk)):
+        talent.update({p["id"]: p for p in json.loads(row.body).get("performers", [])})
+    return talent
+
+
+def _rebuilt(rows: list[Any], talent: dict[str, dict[str, Any]], ids: list[str]) -> list[Manifest]:
+    """Manifests holding the use cases of ``rows`` exactly as their current revisions record
+    them: use cases whose revisions state the production, a tool or a performer differently
+    go to different manifests, so every body rebuilds to its own digest."""
+    buckets: list[tuple[Any, dict[str, Any], dict[str, Any], list[Any]]] = []
+    for row in sorted(rows, key=lambda r: r.pk):
+        body = json.loads(row.body)
+        context = body["production"]
+        tools = {t["id"]: t for t in body["tools"]}
+        performers = {p["id"]: p for p in body["performers"]}
+        for bucket_context, bucket_tools, bucket_performers, use_cases in buckets:
+            if (
+                bucket_context == context
+                and all(bucket_tools.get(k, v) == v for k, v in tools.items())
+                and all(bucket_performers.get(k, v) == v for k, v in performers.items())
+            ):
+                bucket_tools.update(tools)
+                bucket_performers.update(performers)
+                use_cases.append(body["use_case"])
+                break
+        else:
+            buckets.append((context, tools, performers, [body["use_case"]]))
+    manifests = []
+    for context, tools, performers, use_cases in buckets:
+        everyone = {**talent, **performers}
+        data: dict[str, Any] = {
+            "version": 1,
+            "production": {**context, "policies": ids},
+            "tools": [tools[k] for k in sorted(tools)],
+            "talent": [everyone[k] for k in sorted(everyone)],
+            "use_cases": use_cases,
+        }
+        if needs_v11(data):
+            data["version"] = 1.1
+        manifests.append(Manifest.model_validate(data))
+    return manifests

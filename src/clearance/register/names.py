@@ -4,6 +4,11 @@ A name belongs to one production, or to every production (``production_id`` NULL
 list). Adding and removing are audited writes; removal is soft (who, when, why), so a decision
 made while a name was listed can still be explained. The prompt checks read the live names of
 a production plus the shared ones (``entries``).
+
+A decision made with prompt checks records which list it was made with (``list_digest``, in
+its key), so adding or removing a name re-decides the current use cases of every production
+the list applies to, in the same transaction (``importer.redecide``): what the register shows
+always reflects the current names.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
@@ -21,7 +26,10 @@ from clearance.prompts.model import NAME_KINDS, Entry
 from clearance.prompts.text import fold_name
 from clearance.register import audit, schema
 from clearance.register.audit import Event, row_digest
-from clearance.register.canonical import canonical
+from clearance.register.canonical import canonical, digest
+
+if TYPE_CHECKING:
+    from clearance.register.importer import Redecided
 
 #: Bounds on what one name may hold (a name is a few words, not a document).
 MAX_NAME = 200
@@ -59,6 +67,14 @@ class ProtectedName:
         }
 
 
+@dataclass(frozen=True)
+class NameChange:
+    """A name added or removed, and the decisions re-made because of it."""
+
+    name: ProtectedName
+    redecided: Redecided
+
+
 def _problem(option: str, message: str) -> ManifestError:
     return ManifestError([InputError(option, None, "", message)])
 
@@ -80,9 +96,10 @@ def add(
     kind: str,
     aliases: list[str],
     notes: str | None = None,
-) -> ProtectedName:
-    """List ``name`` for ``production`` (None: shared). Refuses an unknown kind, an empty or
-    overlong name, and a name or alias already listed live in the same list (exit code 2)."""
+) -> NameChange:
+    """List ``name`` for ``production`` (None: shared) and re-decide the current use cases it
+    applies to. Refuses an unknown kind, an empty or overlong name, and a name or alias
+    already listed live in the same list (exit code 2)."""
     if kind not in NAME_KINDS:
         raise _problem("--kind", f"{kind!r}: expected one of {', '.join(NAME_KINDS)}")
     name = _clean(name, "name")
@@ -114,11 +131,12 @@ def add(
     subject = f"protected-name:{row['id']}"
     event = Event("protected-name.add", subject, production, None, row_digest(row))
     audit.append(db, actor, [event])
-    return _name(row)
+    return NameChange(_name(row), _redecide(db, actor, production))
 
 
-def remove(db: Connection, actor: str, name_id: str, reason: str) -> ProtectedName:
-    """Take a name off its list (soft: who, when and why are kept)."""
+def remove(db: Connection, actor: str, name_id: str, reason: str) -> NameChange:
+    """Take a name off its list (soft: who, when and why are kept) and re-decide the current
+    use cases it applied to."""
     if not reason.strip():
         raise _problem("--reason", "say why the name is removed")
     table = schema.protected_names
@@ -138,7 +156,19 @@ def remove(db: Connection, actor: str, name_id: str, reason: str) -> ProtectedNa
         row_digest(after),
     )
     audit.append(db, actor, [event])
-    return _name(after)
+    return NameChange(_name(after), _redecide(db, actor, old.production_id))
+
+
+def _redecide(db: Connection, actor: str, production: str | None) -> Redecided:
+    """Re-decide what a change to ``production``'s list (None: the shared list) affects."""
+    from clearance.register import importer
+
+    if production is None:
+        table = schema.productions
+        affected = list(db.execute(select(table.c.id).order_by(table.c.id)).scalars())
+    else:
+        affected = [production]
+    return importer.redecide(db, actor, affected)
 
 
 def listed(
@@ -167,6 +197,18 @@ def entries(db: Connection, production: str) -> list[Entry]:
     """The live names the prompts of ``production`` are checked against (its own and the
     shared ones), as the matcher takes them."""
     return [Entry(n.id, n.name, n.kind, n.aliases) for n in listed(db, production)]
+
+
+def list_digest(db: Connection, production: str) -> str:
+    """Which list of names a decision of ``production`` is made with: a digest of the live
+    names that apply (its own and the shared ones: id, name, kind, aliases) and of the ids of
+    those removed. A removed name never comes back (removal is final; listing it again makes
+    a new id), so the digest never returns to an earlier value: a decision is unique per
+    revision and key, and the newest decision of a revision is the current one."""
+    every = listed(db, production, removed=True)
+    live = sorted([n.id, n.name, n.kind, list(n.aliases)] for n in every if n.removed_at is None)
+    removed = sorted(n.id for n in every if n.removed_at is not None)
+    return digest({"live": live, "removed": removed})[:16]
 
 
 def _forms(name: ProtectedName) -> tuple[str, ...]:

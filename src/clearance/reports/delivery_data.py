@@ -88,7 +88,8 @@ def gather(
         )
         for e in queries.evidence(db, production)
     ]
-    packs = sorted({p for s in statuses for p in s.packs.split(",") if p})
+    # A key's part after ";" names the protected names list it was made with, not a pack.
+    packs = sorted({p for s in statuses for p in s.packs.split(";", 1)[0].split(",") if p})
     title = db.execute(
         select(schema.productions.c.title).where(schema.productions.c.id == production)
     ).scalar()

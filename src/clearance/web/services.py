@@ -1,6 +1,6 @@
 """What the web app's writes do, shared by pages and API: intake steps, declaring a use case,
 reviews, and the report and cue-sheet downloads. Decisions come from the packs (through the
-intake session and the importer), never from here."""
+intake session and the importer, with the register's protected names), never from here."""
 
 from __future__ import annotations
 
@@ -141,10 +141,12 @@ def declare(
     try:
         with ctx.register.write() as db:
             importer.import_manifest(db, ctx.register.actor, manifest, engine, partial=True)
+            names = importer.prompt_names(db, engine, production)
             ctx.register.record_in(db, report, "intake")
     except (ManifestError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from exc
-    decision = engine.decide(manifest, use_case)
+    # What was recorded: decided with the register's protected names, as check and import do.
+    decision = engine.decide(manifest, use_case, names=names)
     return {"id": uc_id, "outcome": decision.outcome, "obligations": list(decision.obligations)}
 
 
@@ -438,9 +440,10 @@ def revise(
     try:
         with ctx.register.write() as db:
             importer.import_manifest(db, ctx.register.actor, manifest, engine, partial=True)
+            names = importer.prompt_names(db, engine, production)
     except (ManifestError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from exc
-    decision = engine.decide(manifest, use_case)
+    decision = engine.decide(manifest, use_case, names=names)  # as recorded (see declare)
     revision = _revision(ctx, production, uc_id)
     return {
         "id": uc_id,
