@@ -359,6 +359,48 @@ def test_a_killed_driver_leaves_nothing_half_recorded_and_the_rerun_resumes(
     assert cli("audit", "verify").code == 0
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the register's part is tested above
+@pytest.mark.parametrize("shipped", [True, False], ids=["library-sent", "library-mounted"])
+def test_similarity_to_the_reference_library_is_the_same_on_the_cluster(
+    workspace: Path,
+    cli: Cli,
+    cluster: LoopbackCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shipped: bool,
+) -> None:
+    """A production with a reference library: its index travels with the tasks (small) or is
+    read where the driver has it (large; here the workers share the machine); a worker that
+    cannot read it stops the scan (exit 2) before any file is compared."""
+    from clearance.provenance import cluster as cluster_module
+
+    key_art = MEDIA / "files" / "cnet_1girl.png"
+    if not key_art.is_file():
+        pytest.skip(f"the external media are not at {MEDIA}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if not shipped:
+        monkeypatch.setattr(cluster_module, "SHIP_LIBRARY", 0)
+    _production(workspace, cli)
+    assert cli("refs", "add", key_art, "--label", "Key art", "--owner", "Studio X").code == 0
+    tree = tmp_path / "deliverables"
+    tree.mkdir()
+    picture = Image.open(key_art).convert("RGB")
+    picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tree / "flipped.jpg", quality=50)
+    for name in ("cnet_an-gen.png", "comfyex_shark_depthmap.png"):
+        shutil.copy(MEDIA / "files" / name, tree / name)
+    Image.new("RGB", (300, 200)).save(tree / "black.png")
+    args = ["-f", "json", "--no-cache", "--no-record"]
+    local = _scan_json(cli("scan", tree, *args, "--jobs", "1"))
+    on_cluster = _scan_json(cli("scan", tree, *args, "--cluster", cluster.address))
+    assert on_cluster["files"] == local["files"]
+    found = {f["path"]: [x["finding"] for x in f["findings"]] for f in local["files"]}
+    assert "resembles-reference" in found["flipped.jpg"]
+    assert all(f["similar"]["checked"] or f["similar"]["problem"] for f in local["files"])
+    if not shipped:
+        run = cli("scan", tree, *args, "--cluster", cluster.address, "--path-map", "/=/nowhere")
+        assert run.code == 2 and "cannot read the reference library index" in run.stderr
+
+
 def test_a_file_a_worker_cannot_read_is_unreadable_with_the_local_reason(
     cli: Cli, cluster: LoopbackCluster, tmp_path: Path
 ) -> None:

@@ -54,6 +54,11 @@ RESIZE_EVERY = 5.0
 TASK_FILES = 512
 #: Parts a failed chunk is split into, recursively, down to the file at fault.
 SPLIT = 8
+#: A production's reference library index (similarity) up to this size travels with each
+#: task; a larger one must be readable by every worker where the driver has it (or mapped).
+SHIP_LIBRARY = 2 << 20
+#: The files of a cached reference library, by suffix after its version.
+LIBRARY_FILES = (".json", ".faiss", ".npz")
 
 
 class ClusterError(Exception):
@@ -73,10 +78,11 @@ class Shipped:
         data = Path(path).read_bytes()
         return cls(Path(path).name, hashlib.sha256(data).hexdigest(), data)
 
-    def local_path(self) -> str:
+    def local_path(self, folder: str = "") -> str:
         """The file on this worker, written once per content (atomically: threads and
-        processes of one machine may race to write it)."""
-        target = Path(tempfile.gettempdir()) / "clearance-cluster" / f"{self.sha256}-{self.name}"
+        processes of one machine may race to write it) — as ``folder/name`` when given."""
+        base = Path(tempfile.gettempdir()) / "clearance-cluster"
+        target = base / folder / self.name if folder else base / f"{self.sha256}-{self.name}"
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(f".{os.getpid()}.{time.monotonic_ns()}.part")
@@ -100,10 +106,18 @@ def inspect_batch(
     with_hash: bool,
     pack: Shipped,
     anchors: Shipped | None,
+    library: tuple[Shipped, ...] = (),
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """The task a worker runs: ``(worker address, identity(), inspect_many(...))``."""
     if anchors is not None:
         options = options.model_copy(update={"trust_anchors": anchors.local_path()})
+    if library and options.similarity is not None:
+        folder = f"library-{library[0].sha256[:16]}"
+        cache = str(Path(library[0].local_path(folder)).parent)
+        for part in library[1:]:
+            part.local_path(folder)
+        similarity = options.similarity.model_copy(update={"cache": cache})
+        options = options.model_copy(update={"similarity": similarity})
     results = inspect_many(paths, options, with_hash, pack.local_path(), as_json=True)
     for raw in results:
         if raw["reason"].startswith("cannot read:"):
@@ -208,13 +222,11 @@ class ClusterInspector:
         unlike = {a: i for a, i in found.items() if i != self.expected}
         if unlike:
             self._refuse(*next(iter(unlike.items())))
-        options = scanner.options
-        anchors = Shipped.of(options.trust_anchors) if options.trust_anchors else None
-        self.options = options.model_copy(update={"trust_anchors": None})
         # Sent with every task (12 KB for the built-in pack, a few bytes a file at
         # TASK_FILES a task): a task needs nothing a lost worker could have held.
         self.pack = Shipped.of(scanner.provenance.path)
-        self.anchors = anchors
+        self.seen: ScanOptions | None = None
+        self.sent: tuple[ScanOptions, Shipped | None, tuple[Shipped, ...]] | None = None
         self.resized = 0.0
         self.resize()
         scanner.chunk = TASK_FILES
@@ -233,15 +245,52 @@ class ClusterInspector:
 
     def submit(self, paths: list[str]) -> _Task:
         mapped = [map_path(p, self.path_map) for p in paths]
+        options, anchors, library = self.shipped()
         return self.client.submit(
             inspect_batch,
             mapped,
-            self.options,
+            options,
             self.scanner.with_hash,
             self.pack,
-            self.anchors,
+            anchors,
+            library,
             pure=False,
         )
+
+    def shipped(self) -> tuple[ScanOptions, Shipped | None, tuple[Shipped, ...]]:
+        """The scan's options as the workers get them, with the files they name: the trust
+        bundle, and the reference library's index when it is small. Read afresh when the
+        scanner's options change (reconciling with a production adds its library after the
+        cluster is connected)."""
+        options = self.scanner.options
+        if self.sent is not None and options is self.seen:
+            return self.sent
+        anchors = Shipped.of(options.trust_anchors) if options.trust_anchors else None
+        similarity = options.similarity
+        library: tuple[Shipped, ...] = ()
+        if similarity is not None:
+            files = [Path(similarity.cache) / f"{similarity.version}{s}" for s in LIBRARY_FILES]
+            if all(f.is_file() for f in files) and sum(f.stat().st_size for f in files) <= (
+                SHIP_LIBRARY
+            ):
+                library = tuple(Shipped.of(f) for f in files)
+            else:
+                cache = map_path(os.path.abspath(similarity.cache), self.path_map)
+                self._check_library(cache, f"{similarity.version}.json")
+                similarity = similarity.model_copy(update={"cache": cache})
+        update = {"trust_anchors": None, "similarity": similarity}
+        self.seen, self.sent = options, (options.model_copy(update=update), anchors, library)
+        return self.sent
+
+    def _check_library(self, folder: str, name: str) -> None:
+        readable = self.client.run(os.path.isfile, os.path.join(folder, name))
+        missing = sorted(a for a, ok in readable.items() if not ok)
+        if missing:
+            raise ClusterError(
+                f"worker {missing[0]} cannot read the reference library index at {folder} "
+                f"(larger than {SHIP_LIBRARY >> 20} MiB, it is not sent with the tasks): mount "
+                "it there or map it with --path-map"
+            )
 
     def collect(self, paths: list[str], task: _Task) -> list[dict[str, Any]]:
         try:
