@@ -4,7 +4,8 @@ registers. The cluster scan gives what the local scan gives (real corpus and med
 generated ones); a worker killed mid-scan loses no file and counts none twice; a driver killed
 mid-scan leaves nothing half-recorded and its rerun resumes from the cache; a file a worker
 cannot read is ``unreadable`` with the local reason; a chunk whose task fails is split so that
-only a failing file would be unreadable."""
+only a failing file would be unreadable; a production's reference library is compared with on
+the workers as locally."""
 
 from __future__ import annotations
 
@@ -444,8 +445,8 @@ def test_a_chunk_whose_task_fails_is_split_and_loses_no_file(
     workspace: Path, cli: Cli, tmp_path: Path, tree_1200: tuple[Path, list[dict[str, Any]]]
 ) -> None:
     """On a scheduler that gives up on a task at the first worker that dies under it
-    (KilledWorker), the driver inspects that chunk's files one by one on the worker left:
-    every file comes back, none unreadable because of the lost worker."""
+    (KilledWorker), the driver splits that chunk (in eight, again while a part fails) and runs
+    the parts on the worker left: every file comes back, none unreadable for a lost worker."""
     cluster = LoopbackCluster(tmp_path / "dask", workers=2, allowed_failures=0)
     try:
         _production(workspace, cli)
