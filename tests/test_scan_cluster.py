@@ -462,6 +462,23 @@ def test_a_chunk_whose_task_fails_is_split_and_loses_no_file(
         cluster.close()
 
 
+def test_a_worker_unlike_the_driver_is_refused(
+    cli: Cli, cluster: LoopbackCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers whose clearance, extractors or libraries differ from the driver's would cache
+    other facts under the driver's key: the scan stops before any file (exit 2)."""
+    from clearance.provenance import cluster as cluster_module
+
+    real = cluster_module.identity()
+    monkeypatch.setattr(cluster_module, "identity", lambda: real.replace("pillow=", "pillow=0"))
+    tree = make_tree(tmp_path / "tree", 2)
+    run = cli("scan", tree, "--no-cache", "--cluster", cluster.address)
+    assert run.code == 2, run.stderr
+    assert (
+        "reads files with clearance=" in run.stderr and "install the same clearance" in run.stderr
+    )
+
+
 def test_a_cluster_that_cannot_run_the_scan_is_an_input_error(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
