@@ -174,8 +174,7 @@ def scan(
                 for check in recorded.checks:
                     if check.problem:  # stated, never a silent pass
                         stderr.print(
-                            f"[yellow]similarity check:[/] "
-                            f"{check.path}: {check.problem}",
+                            f"[yellow]similarity check:[/] {check.path}: {check.problem}",
                             highlight=False,
                         )
     failed = any(f != "ok" for f in scanner.summary.findings)
