@@ -107,7 +107,7 @@ def _verified(cli: Cli) -> int:
 
 def _name_id(cli: Cli, name: str) -> str:
     listed = json.loads(cli("names", "list", "-P", "harbour", "--format", "json").stdout)["names"]
-    return next(n["id"] for n in listed if n["name"] == name)
+    return str(next(n["id"] for n in listed if n["name"] == name))
 
 
 @pytest.fixture
