@@ -217,7 +217,9 @@ def explain(
     facts = FactBuilder(manifest, names).facts(use_case)
     decision = engine.decide(manifest, use_case, names=names)
     if output_format is Format.json:
-        sys.stdout.write(dumps({"decision": decision, "facts": facts}))
+        sys.stdout.write(
+            dumps({"format": "clearance.explain/1", "decision": decision, "facts": facts})
+        )
         return
     fired = {(r.pack, r.id) for r in decision.rules}
     not_fired = [
