@@ -429,8 +429,10 @@ def accuracy(n_distractors: int) -> tuple[str, int | None]:
         "share of distractor × stored-code comparisons (a distractor's nearest variant), the "
         "rate that grows with the library; at 1M codes: per code × 1,000,000, the expected "
         "false matches of one unrelated picture against a library of a million codes "
-        "(an upper bound on its FMR there, capped at 100 %). PDQ codes have 128 bits set, so "
-        "every distance is even: only even rows are shown.",
+        "(an upper bound on its FMR there, capped at 100 %; hits are not independent — one "
+        "distractor close to a reference is close to many of its crops, so read it with the "
+        "closest distractors below). PDQ codes have 128 bits set, so every distance is even: "
+        "only even rows are shown.",
         "",
         "| distance ≤ | "
         + " | ".join(TRANSFORMS)
