@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # the other benches import each other by name
 
-from bench_scan import add_c2pa  # noqa: E402
 from tests.test_scan_cluster import LoopbackCluster, make_tree  # noqa: E402
 
+from bench_scan import add_c2pa  # noqa: E402
 from clearance.provenance.cluster import TASK_FILES  # noqa: E402
 
 EXE = Path(sys.executable).parent / "clearance"
