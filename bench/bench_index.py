@@ -8,7 +8,7 @@ on one thread (as ``clearance similar`` asks), for "every code within Hamming di
 (R = 16, 24, 32, 40, 48) and for the 10 nearest codes.
 
 The codes model a reference library: PDQ codes of the real images in the shared corpus and
-external media (all eight dihedral variants each, as the library stores them), and synthetic
+external media (all eight dihedral variants each), and synthetic
 "shots" — a random 256-bit seed (PDQ codes are balanced, about half the bits set, as random
 codes are) with 1–40 frames, each frame the previous one with a few bits flipped (consecutive
 frames of a shot hash a few bits apart; a shot drifts to 20–60 bits). Queries: half are copies

@@ -1,15 +1,16 @@
 """Benchmark: does the similarity guard find near-copies of reference material, and how fast?
 
 **Accuracy.** References are the real stills of the shared corpus and external media (every
-file Pillow decodes, at least 64 px a side) and the frames of their videos, one a second
-(PyAV). Pictures that are the same photograph (the C2PA test files re-sign one image many
-times) are grouped: a copy matching any member of its group is a correct match. Each
-reference gets eight transformed copies — crop (10 % off each dimension, split unevenly
-between the sides), resize to half, JPEG quality 50, colour grade (contrast, saturation,
-warm tint, gamma), letterbox (black bars, 12.5 % of the height each), horizontal flip,
-noise (Gaussian, σ = 2 % of full scale), overlaid text (a burnt-in subtitle: one line,
-1/16 of the height, white with a black outline, in the lower tenth).
-The distractors, none a copy of a reference:
+file Pillow decodes, at least 64 px a side) and the frames ``hash_reference`` samples from
+their videos (scene changes, at least one a second). Pictures that are the same photograph
+(the C2PA test files re-sign one image many times) are grouped: a copy matching any member of
+its group is a correct match. Each reference gets eight transformed copies — crop (10 % off
+each dimension, split unevenly between the sides), resize to half, JPEG quality 50, colour
+grade (contrast, saturation, warm tint, gamma), letterbox (black bars, 12.5 % of the height
+each), horizontal flip, noise (Gaussian, σ = 2 % of full scale), overlaid text (a burnt-in
+subtitle: one line, 1/16 of the height, white with a black outline, in the lower tenth).
+The distractors, none a copy of a whole reference (files under SIMILARITY_BENCH_WORK, default
+/tmp/similarity-bench-work, kept for inspection):
 
 * synthetic scenes — procedural pictures (gradient sky, ground, shapes, text lines);
 * collages — 4 or 9 tiles, each a 15–35 % crop of a different real picture, rotated by a
@@ -22,8 +23,8 @@ Hashing goes through ``clearance.similarity``'s public functions, so what is mea
 ships: a reference is stored as ``hash_reference`` makes it (an image: the whole picture and
 its crops; a video: its sampled frames), a checked picture is written to a file and hashed
 with ``hash_query`` (its dihedral variants, and those of the picture inside flat bars), and
-the distance is the smallest over the stored codes and the variants. For every threshold 0…64 the
-table gives recall per transform (the copy's own reference within the threshold) and the
+the distance is the smallest over the stored codes and the variants. For every threshold
+0…64 the table gives recall per transform (the copy's own reference within the threshold) and the
 false-match rate (share of distractors with any reference within the threshold), with the
 rate per stored code that predicts it for a library of a million codes.
 
@@ -32,7 +33,7 @@ with ``imagehash``'s pHash on the same files and frames; query latency against 1
 reference codes with the shipped index, and its memory (see also ``bench/bench_index.py``).
 
 Usage: ``python bench/bench_similarity.py [accuracy|speed|all] [DISTRACTORS] [CODES] [RADIUS]``
-(defaults ``all``, 10,500 distractors, 1,000,000 codes, radius 32 — pass the pack's).
+(defaults ``all``, 10,500 distractors, 1,000,000 codes, radius 32 — pass the pack's: 44).
 Targets: recall ≥ 0.95 at a false-match rate ≤ 0.1 % at the pack's threshold; < 2 ms per
 query against 1,000,000 codes.
 """
