@@ -22,31 +22,34 @@ PackArg = Annotated[
 
 @policy_app.command("list")
 def list_packs() -> None:
-    """List the built-in policy packs with their version, released versions and source.
+    """List the built-in policy packs with their version, kind, rules and released versions.
 
     Any released version can be used by id@version (clearance check --pack
     netflix-genai@1.0.0) to replay a recorded decision with the exact rules that made it.
     """
     from rich.table import Table
+    from rich.text import Text
 
     from clearance.policy.registry import BUILTIN_DIR, builtin_ids, resolve
     from clearance.policy.releases import released_versions
 
     table = Table(title="Policy packs", title_justify="left")
-    for column in ("Pack", "Version", "Released", "Kind", "Rules", "Source", "sha256"):
-        table.add_column(column, no_wrap=column in ("Pack", "Version", "Kind"))
+    # The pack's title wraps under its id; versions and kinds never wrap (`clearance policy
+    # show ID` has the source, its link and the file's sha256).
+    table.add_column("Pack", ratio=1, min_width=18)
+    for column in ("Version", "Kind", "Rules"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Released", ratio=1, min_width=7)
     with input_errors():
         for pack_id in builtin_ids():
             pack = resolve(pack_id)
             released = released_versions(BUILTIN_DIR, pack_id)
             table.add_row(
-                pack.id,
+                Text(pack.id, "bold") + Text("\n" + pack.spec.title, "dim"),
                 pack.version,
-                ", ".join(released + ([] if pack.version in released else ["(not yet)"])),
                 pack.spec.kind,
                 str(len(pack.rules)),
-                f"{pack.spec.source.publisher}: {pack.spec.source.document}",
-                pack.sha256[:12] + "…",
+                " ".join(released + ([] if pack.version in released else ["(not yet)"])),
             )
     stdout.print(table)
 
