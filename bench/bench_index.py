@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import importlib.metadata
 import os
 import platform
 import sys
@@ -45,11 +46,13 @@ import pdqhash
 from PIL import Image, ImageOps
 
 try:  # a candidate only, not a dependency: ``pip install usearch`` to include it
-    import usearch
-    from usearch.index import Index, MetricKind
+    from usearch.compiled import MetricKind
+    from usearch.index import Index
     from usearch.index import search as usearch_search
+
+    USEARCH_VERSION: str | None = importlib.metadata.version("usearch")
 except ImportError:
-    usearch = None
+    USEARCH_VERSION = None
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -161,7 +164,8 @@ def library(n: int, queries: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, i
 def distances(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Hamming distance from ``query`` to every code (numpy XOR + popcount)."""
     x = np.bitwise_xor(codes.view(np.uint64), query.view(np.uint64)[None, :])
-    return np.bitwise_count(x).sum(axis=1, dtype=np.int32)
+    d: np.ndarray = np.bitwise_count(x).sum(axis=1, dtype=np.int32)
+    return d
 
 
 @dataclass
@@ -294,7 +298,7 @@ def main() -> None:
         faiss.omp_set_num_threads(build_threads)
         result, index = build_faiss(name, make, codes)
         faiss.omp_set_num_threads(1)
-        if "HNSW" in name:
+        if isinstance(index, faiss.IndexBinaryHNSW):
             index.hnsw.efSearch = 256
             result.note = "efSearch 256; no range search: k-NN (k=256) filtered by distance"
 
@@ -309,7 +313,11 @@ def main() -> None:
             base = faiss_range(index)
 
             def radius(
-                q: np.ndarray, r: int, ix: faiss.IndexBinary = index, tune=tune, base=base
+                q: np.ndarray,
+                r: int,
+                ix: faiss.IndexBinary = index,
+                tune: Callable[[faiss.IndexBinary, int], None] = tune,
+                base: Radius = base,
             ) -> set[int]:
                 tune(ix, r)
                 return base(q, r)
@@ -325,13 +333,13 @@ def main() -> None:
         del index
         gc.collect()
 
-    if usearch is None:
+    if USEARCH_VERSION is None:
         print("usearch is not installed: its rows are left out", file=sys.stderr)
     elif want("usearch HNSW"):
         gc.collect()
         before = rss_bytes()
         t = time.perf_counter()
-        index = Index(
+        uindex = Index(
             ndim=D,
             metric=MetricKind.Hamming,
             dtype="b1",
@@ -339,27 +347,27 @@ def main() -> None:
             expansion_add=128,
             expansion_search=256,
         )
-        index.add(np.arange(len(codes), dtype=np.uint64), codes, threads=build_threads)
+        uindex.add(np.arange(len(codes), dtype=np.uint64), codes, threads=build_threads)
         build = time.perf_counter() - t
         result = Result(
             "usearch HNSW b1 M=16",
             build,
             (rss_bytes() - before) / 2**20,
-            index.memory_usage / 2**20,
+            uindex.memory_usage / 2**20,
         )
         result.note = "expansion_search 256; no range search: k-NN (k=256) filtered by distance"
 
         def u_knn(q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-            m = index.search(q, k, threads=1)
+            m = uindex.search(q, k, threads=1)
             return m.keys.astype(np.int64), m.distances
 
         measure(result, knn_filtered(u_knn), lambda q: u_knn(q, K)[::1], queries, truth, nearest)
         results.append(result)
         print(result, file=sys.stderr, flush=True)
-        del index
+        del uindex
         gc.collect()
 
-    if usearch is not None and want("usearch exact"):
+    if USEARCH_VERSION is not None and want("usearch exact"):
         result = Result(
             "usearch exact scan",
             0.0,
@@ -381,7 +389,7 @@ def main() -> None:
     print(
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, faiss {faiss.__version__}, usearch "
-        f"{usearch.__version__ if usearch else '(not installed)'}; load average "
+        f"{USEARCH_VERSION or '(not installed)'}; load average "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine). Queries one at a time "
         f"on one thread; builds on {build_threads} threads."
     )

@@ -136,7 +136,7 @@ def frames(path: Path, every_s: float | None) -> Iterator[tuple[float, Image.Ima
                 t = float(frame.time) if frame.time is not None else 0.0
                 if every_s is None or t >= next_t:
                     next_t = t + (every_s or 0.0)
-                    yield t, frame.to_image()
+                    yield t, Image.fromarray(frame.to_ndarray(format="rgb24"))
     except (av.error.FFmpegError, IndexError):
         return
 
@@ -302,7 +302,8 @@ def distances(queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
     """Distance from a picture (its query variants, (v, 32)) to each reference code (n, 32):
     the smallest over the variants, as ``Library.match`` takes it."""
     x = np.bitwise_xor(refs.view(np.uint64)[None, :, :], queries.view(np.uint64)[:, None, :])
-    return np.bitwise_count(x).sum(axis=2, dtype=np.int32).min(axis=0)
+    d: np.ndarray = np.bitwise_count(x).sum(axis=2, dtype=np.int32).min(axis=0)
+    return d
 
 
 @dataclass
@@ -374,7 +375,8 @@ def accuracy(n_distractors: int) -> tuple[str, int | None]:
     refs, refused = references()
     stored = Stored(refs)
     group = groups_of(refs)
-    own = {kind: [] for kind in TRANSFORMS}  # distance to the copy's own reference (or 999)
+    # distance to the copy's own reference (or 999)
+    own: dict[str, list[int]] = {kind: [] for kind in TRANSFORMS}
     flat_copies = {kind: 0 for kind in TRANSFORMS}
     for i, ref in enumerate(refs):
         for kind in TRANSFORMS:
@@ -532,7 +534,7 @@ def speed(threshold: int, n_codes: int) -> str:
         with av.open(str(path)) as container:
             for index, frame in enumerate(container.decode(container.streams.video[0])):
                 if index in sampled:
-                    imagehash.phash(frame.to_image())
+                    imagehash.phash(Image.fromarray(frame.to_ndarray(format="rgb24")))
         ph_v_s += time.perf_counter() - t
     lines += [
         f"Video: {len(videos)} readable videos ({minutes:.2f} min in all, {n_frames} frames "
