@@ -65,10 +65,11 @@ def refs_add(
     production: ProductionOpt = None,
     actor: As = None,
 ) -> None:
-    """Add protected references: each image is hashed whole and in 36 crops, each video at
-    every scene change and at least once a second (PDQ). A file that cannot be read or is too
-    flat to hash is refused (exit 2) and nothing is added; a file already in the library is
-    not added twice.
+    """Add protected references: each image is hashed whole, in 224 crops (up to 10 % off
+    each dimension) and without its lower quarter (subtitles), each video at every scene
+    change and at least once a second, whole and without its lower quarter (PDQ). A file
+    that cannot be read or is too flat to hash is refused (exit 2) and nothing is added; a
+    file already in the library is not added twice.
 
     Example: clearance refs add keyart/poster.jpg --label "Key art, Other Film" --owner "Studio X"
     """

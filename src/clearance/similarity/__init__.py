@@ -5,15 +5,20 @@ The public API (stable; ``bench/bench_similarity.py`` uses it):
 
 * ``hash_image(path, dihedral=False) -> FrameHash`` — the PDQ hash of an image (upright,
   first frame); ``dihedral=True`` (the query side) also computes its 8 flips/rotations in
-  ``.variants`` — and 8 more of the picture inside flat bars (letterbox, pillarbox) when it
-  has them. Raises ``SimilarityError`` for an unreadable file or a picture too flat to
-  hash (PDQ quality < ``MIN_QUALITY``).
-* ``hash_video(path, dihedral=False) -> VideoHashes`` — ``.frames``: a ``FrameHash`` (with
-  ``frame`` index and ``seconds``) at each scene change and at least one a second.
+  ``.variants`` (hashed from the turned pixels), 8 more of the picture inside flat bars
+  (letterbox, pillarbox) when it has them, and 2 of the picture without its lower band
+  (subtitles: as is and mirrored); ``.variant_names`` says what each is. Raises
+  ``SimilarityError`` for an unreadable file or a picture too flat to hash (PDQ quality
+  < ``MIN_QUALITY``).
+* ``hash_video(path, dihedral=False, band=False) -> VideoHashes`` — ``.frames``: a
+  ``FrameHash`` (with ``frame`` index and ``seconds``) at each scene change and at least one
+  a second (with ``band``, also each frame without its lower band: crop ``b25``).
 * ``hash_pixels(rgb_array, dihedral=False) -> FrameHash`` — for pixels already in memory.
 * ``hash_reference(path) -> Hashed`` — what a reference is stored with: an image's whole
-  picture and 36 crops of it (``reference_hashes(rgb)`` for pixels; PDQ is fragile to
-  cropping, so crops are hashed on the reference side), or a video's sampled frames;
+  picture, 224 crops of it (up to 10 % off each dimension, 2.5 % steps) and the picture
+  without its lower band (``reference_hashes(rgb)`` for pixels; PDQ is fragile to cropping,
+  so crops are hashed on the reference side), or a video's sampled frames, whole and without
+  the band;
   ``hash_query(path) -> Hashed`` — what a checked file is compared with (dihedral variants).
   ``Hashed.hashes`` is a list of ``FrameHash``; ``kind`` is image|video.
 * ``distance(a, b) -> int`` — Hamming distance of two 32-byte codes (0-256).

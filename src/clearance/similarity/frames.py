@@ -13,17 +13,20 @@ the next frame is tried a quarter of a second later (at most 4 a second, like sc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from clearance.similarity.hashing import (
+    BAND_CROP,
     HASH_BOX,
     MIN_QUALITY,
     FrameHash,
     SimilarityError,
     hash_pixels,
+    without_band,
 )
 
 SCENE_CHANGE = 24.0
@@ -43,9 +46,11 @@ class VideoHashes:
     damaged: str | None = None  # why decoding stopped early (the frames before are hashed)
 
 
-def hash_video(path: Path, dihedral: bool = False) -> VideoHashes:
+def hash_video(path: Path, dihedral: bool = False, band: bool = False) -> VideoHashes:
     """Hash the sampled frames of a video; a file that is not a readable video, has no video
-    stream, or has no frame PDQ can hash raises ``SimilarityError``."""
+    stream, or has no frame PDQ can hash raises ``SimilarityError``. With ``band`` (the
+    reference side), each kept frame also gets the hash of its picture without the lower band
+    (crop ``BAND_CROP``: where subtitles are burnt in), when that is not too flat."""
     import numpy as np
 
     kept: list[FrameHash] = []
@@ -74,6 +79,10 @@ def hash_video(path: Path, dihedral: bool = False) -> VideoHashes:
                 last_sampled_at = seconds - EVERY + FLAT_RETRY  # try again soon, not in 1 s
                 continue
             kept.append(found)
+            if band:
+                cut = hash_pixels(without_band(rgb), frame=index, seconds=round(seconds, 3))
+                if cut.quality >= MIN_QUALITY:
+                    kept.append(dataclasses.replace(cut, crop=BAND_CROP))
     except _Damaged as error:
         if decoded == 0:
             raise SimilarityError(path, f"not a readable video ({error})") from error

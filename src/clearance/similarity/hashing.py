@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
     from numpy.typing import NDArray
 
@@ -46,6 +48,9 @@ class FrameHash:
     seconds: float = 0.0
     variants: tuple[bytes, ...] = ()
     crop: str = ""  # margins cut before hashing (a reference's crop variants), "" = none
+    #: What each of ``variants`` is, relative to the picture (``VARIANTS`` names, "bars
+    #: removed, …", "lower band removed, …"); empty for a hash without variants.
+    variant_names: tuple[str, ...] = ()
 
     @property
     def hex(self) -> str:
@@ -93,25 +98,71 @@ def trim_bars(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return rgb[top : height - bottom, left : width - right]
 
 
+#: The 8 dihedral variants of a checked picture, named for what the checked picture is
+#: relative to the reference it matches, each with the transform that undoes it. They are
+#: hashed from really transformed pixels: ``pdqhash.compute_dihedral`` transforms in the DCT
+#: domain, and PDQ's box filter is not symmetric, so its variants were up to 84 bits from the
+#: hash of the turned or mirrored picture on the corpus images (a mirrored copy missed at 44).
+VARIANTS: tuple[tuple[str, Callable[[NDArray[np.uint8]], NDArray[np.uint8]]], ...] = (
+    ("as is", lambda a: a),
+    ("turned 90° clockwise", lambda a: a[:, ::-1].swapaxes(0, 1)),  # = np.rot90(a, 1)
+    ("turned 180°", lambda a: a[::-1, ::-1]),
+    ("turned 90° counter-clockwise", lambda a: a[::-1].swapaxes(0, 1)),  # = np.rot90(a, 3)
+    ("flipped top to bottom", lambda a: a[::-1]),
+    ("flipped left to right", lambda a: a[:, ::-1]),
+    ("transposed", lambda a: a.swapaxes(0, 1)),
+    ("anti-transposed", lambda a: a[::-1, ::-1].swapaxes(0, 1)),
+)
+
+#: Burnt-in subtitles and captions sit in the lower part of the picture and move PDQ 40-90
+#: bits; a reference also keeps the hash of its picture without the lower ``BAND`` percent,
+#: and a checked picture is also hashed without it (as is and mirrored).
+BAND = 25
+BAND_CROP = "b25"
+BAND_VARIANT = "lower band removed"
+
+
+def without_band(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The picture without its lower ``BAND`` percent (where subtitles are burnt in)."""
+    height = rgb.shape[0]
+    return rgb[: height - height * BAND // 100]
+
+
+def _code(rgb: NDArray[np.uint8]) -> tuple[bytes, int]:
+    import numpy as np
+    import pdqhash
+
+    code, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+    return _pack(code), int(quality)
+
+
 def hash_pixels(
     rgb: NDArray[np.uint8], dihedral: bool = False, frame: int = 0, seconds: float = 0.0
 ) -> FrameHash:
     """Hash an RGB array (height x width x 3); with ``dihedral`` (the query side), also its 8
     flips and rotations, and — when it has flat bars around it (``trim_bars``: a letterboxed
-    or pillarboxed copy) — the 8 of the picture inside the bars."""
-    import numpy as np
-    import pdqhash
-
-    if dihedral:
-        codes, qualities = pdqhash.compute_dihedral(rgb)
-        packed = tuple(_pack(c) for c in codes)
-        inner = trim_bars(rgb)
-        if inner.shape != rgb.shape:
-            trimmed, _quality = pdqhash.compute_dihedral(np.ascontiguousarray(inner))
-            packed += tuple(_pack(c) for c in trimmed)
-        return FrameHash(packed[0], int(qualities), frame, seconds, packed)
-    code, quality = pdqhash.compute(rgb)
-    return FrameHash(_pack(code), int(quality), frame, seconds)
+    or pillarboxed copy) — the 8 of the picture inside the bars, and the picture (inside its
+    bars) without its lower band, as is and mirrored (``BAND``: burnt-in subtitles)."""
+    code, quality = _code(rgb)
+    if not dihedral:
+        return FrameHash(code, quality, frame, seconds)
+    codes = [code] + [_code(undo(rgb))[0] for _name, undo in VARIANTS[1:]]
+    names = [name for name, _undo in VARIANTS]
+    inner = trim_bars(rgb)
+    if inner.shape != rgb.shape:
+        codes += [_code(undo(inner))[0] for _name, undo in VARIANTS]
+        names += [f"bars removed, {name}" for name, _undo in VARIANTS]
+    banded = without_band(inner)
+    codes += [_code(banded)[0], _code(banded[:, ::-1])[0]]
+    names += [BAND_VARIANT, f"{BAND_VARIANT}, flipped left to right"]
+    return FrameHash(
+        code,
+        quality,
+        frame,
+        seconds,
+        tuple(codes),
+        variant_names=tuple(n.replace(", as is", "") for n in names),
+    )
 
 
 def load_rgb(path: Path) -> NDArray[np.uint8]:
@@ -149,33 +200,49 @@ def hash_image(path: Path, dihedral: bool = False) -> FrameHash:
     return found
 
 
-#: Margins (fractions of the width or height) cut from each pair of opposite sides when a
-#: reference image is hashed: PDQ moves 40-80 bits under a 5-10 % crop, so a reference is
-#: also hashed cropped — 6 x 6 = 36 crops, each side at most 10 % — and a cropped copy lands
-#: near one of them (measured on the corpus images: random crops of up to 10 % a side and a
-#: half-size resize, median distance 70 to the whole picture, 30 to the nearest crop).
-AXIS_CROPS = ((0, 0), (5, 0), (0, 5), (10, 0), (0, 10), (5, 5))
+#: Margins (percent of the width or height) cut from each pair of opposite sides when a
+#: reference image is hashed. PDQ is fragile to cropping (a 1 % shift moves it ~30 bits, a
+#: 5 % crop 50-100), so a reference is also hashed cropped: every split of at most
+#: ``MAX_CROP`` percent between two opposite sides in steps of ``CROP_STEP`` (15 per axis,
+#: 225 crops with the whole picture), and a copy cropped by up to 10 % of each dimension
+#: lands within ~1.25 % of one of them (measured on 56 corpus stills cropped 10 % each way,
+#: unevenly: nearest stored code within 44 bits for 0.96 of them with this grid, 0.57 with
+#: the previous 5 % grid of 36 crops).
+CROP_STEP = 2.5
+MAX_CROP = 10.0
+_STEPS = int(MAX_CROP / CROP_STEP)
+AXIS_CROPS = tuple(
+    (a * CROP_STEP, b * CROP_STEP)
+    for a in range(_STEPS + 1)
+    for b in range(_STEPS + 1)
+    if a + b <= _STEPS
+)
 
 
-def crop_name(left: int, right: int, top: int, bottom: int) -> str:
+def crop_name(left: float, right: float, top: float, bottom: float) -> str:
     parts = zip("lrtb", (left, right, top, bottom), strict=True)
-    return " ".join(f"{side}{pct}" for side, pct in parts if pct)
+    return " ".join(f"{side}{pct:g}" for side, pct in parts if pct)
 
 
 def reference_hashes(rgb: NDArray[np.uint8]) -> list[FrameHash]:
-    """The hashes kept for a reference image: the whole picture first, then its crops (those
-    too flat to hash are left out; the caller checks the whole picture's quality)."""
+    """The hashes kept for a reference image: the whole picture first, then its crops and the
+    picture without its lower band (``BAND``; those too flat to hash are left out; the caller
+    checks the whole picture's quality)."""
     height, width = rgb.shape[:2]
     found: list[FrameHash] = []
+    parts: list[tuple[str, NDArray[np.uint8]]] = []
     for left, right in AXIS_CROPS:
         for top, bottom in AXIS_CROPS:
             part = rgb[
-                height * top // 100 : height - height * bottom // 100,
-                width * left // 100 : width - width * right // 100,
+                int(height * top / 100) : height - int(height * bottom / 100),
+                int(width * left / 100) : width - int(width * right / 100),
             ]
-            h = hash_pixels(part)
-            if h.quality >= MIN_QUALITY or not found:
-                found.append(FrameHash(h.code, h.quality, crop=crop_name(left, right, top, bottom)))
+            parts.append((crop_name(left, right, top, bottom), part))
+    parts.append((BAND_CROP, without_band(rgb)))
+    for name, part in parts:
+        code, quality = _code(part)
+        if quality >= MIN_QUALITY or not found:
+            found.append(FrameHash(code, quality, crop=name))
     return found
 
 

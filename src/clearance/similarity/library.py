@@ -18,27 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clearance.register.canonical import digest
-from clearance.similarity.hashing import FrameHash
+from clearance.similarity.hashing import BAND_VARIANT, FrameHash
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from clearance.provenance.model import ScanOptions
     from clearance.similarity.index import Index
-
-#: PDQ's dihedral variants, in the order ``pdqhash.compute_dihedral`` returns them.
-#: Named for what the checked file is, relative to the reference (checked on real images:
-#: a left-right mirror matches the 6th, a copy turned 90° counter-clockwise the 4th).
-VARIANTS = (
-    "as is",
-    "turned 90° clockwise",
-    "turned 180°",
-    "turned 90° counter-clockwise",
-    "flipped top to bottom",
-    "flipped left to right",
-    "transposed",
-    "anti-transposed",
-)
 
 
 @dataclass(frozen=True)
@@ -106,24 +92,29 @@ class Library:
         if self._index is None or not hashes:
             return []
         queries: list[bytes] = []
-        origin: list[tuple[int, int]] = []  # per query: (hash index, variant: 8 more = bars cut)
+        origin: list[tuple[int, int]] = []  # per query: (hash index, variant index)
         for h, found in enumerate(hashes):
             for v, code in enumerate(found.variants or (found.code,)):
                 queries.append(code)
                 origin.append((h, v))
-        best: dict[int, tuple[int, float, float, int]] = {}
+        # a variant without the lower band (subtitles) is a fallback: a reference the picture
+        # as a whole comes within the radius of is reported with that distance and variant
+        best: dict[int, tuple[bool, int, float, float, int, int]] = {}
         frames: dict[int, set[int]] = {}
         for (h, v), hits in zip(origin, self._index.search(queries, radius), strict=True):
             for code_id, dist in hits:
                 ref, ref_seconds = self._owners[code_id]
                 frames.setdefault(ref, set()).add(h)
-                candidate = (dist, ref_seconds, hashes[h].seconds, v)
+                names = hashes[h].variant_names
+                band = v < len(names) and names[v].startswith(BAND_VARIANT)
+                candidate = (band, dist, ref_seconds, hashes[h].seconds, v, h)
                 if ref not in best or candidate < best[ref]:
                     best[ref] = candidate
         matches = []
-        for ref, (dist, ref_seconds, file_seconds, v) in best.items():
+        for ref, (_band, dist, ref_seconds, file_seconds, v, h) in best.items():
             r = self.references[ref]
-            variant = VARIANTS[v % 8] if v < 8 else f"bars removed, {VARIANTS[v % 8]}"
+            names = hashes[h].variant_names
+            variant = names[v] if v < len(names) else "as is"
             matches.append(
                 Match(
                     r.id,
@@ -132,7 +123,7 @@ class Library:
                     dist,
                     ref_seconds,
                     file_seconds,
-                    variant.replace(", as is", ""),
+                    variant,
                     len(frames[ref]),
                 )
             )

@@ -55,20 +55,22 @@ def kind_of(path: Path) -> tuple[str, str]:
 
 
 def hash_reference(path: Path) -> Hashed:
-    """The hashes a reference is stored with: an image's whole picture and its crops, or a
-    video's sampled frames."""
+    """The hashes a reference is stored with: an image's whole picture, its crops and the
+    picture without its lower band, or a video's sampled frames, each whole and without its
+    lower band."""
     from clearance.similarity.frames import hash_video
 
     kind, media_type = kind_of(path)
     if kind == "image":
         hash_image(path)  # refuses an unreadable or flat picture, with the reason
         return Hashed(kind, media_type, reference_hashes(load_rgb(path)))
-    video = hash_video(path)
+    video = hash_video(path, band=True)
     return Hashed(kind, media_type, video.frames, video.duration, video.damaged)
 
 
 def hash_query(path: Path) -> Hashed:
-    """The hashes a checked file is compared with: each in its 8 dihedral variants."""
+    """The hashes a checked file is compared with: each in its 8 dihedral variants (and 8
+    more inside flat bars, and 2 without the lower band: ``hash_pixels``)."""
     from clearance.similarity.frames import hash_video
 
     kind, media_type = kind_of(path)
