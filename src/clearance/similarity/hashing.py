@@ -152,9 +152,16 @@ def hash_pixels(
     if inner.shape != rgb.shape:
         codes += [_code(undo(inner))[0] for _name, undo in VARIANTS]
         names += [f"bars removed, {name}" for name, _undo in VARIANTS]
-    banded = without_band(inner)
-    codes += [_code(banded)[0], _code(banded[:, ::-1])[0]]
-    names += [BAND_VARIANT, f"{BAND_VARIANT}, flipped left to right"]
+    # the whole picture's band is what a reference keeps; inside bars too when it has them
+    # (a picture whose own edges are flat is "trimmed" the same way on both sides only then)
+    pictures = [("", rgb)] + ([("bars removed, ", inner)] if inner.shape != rgb.shape else [])
+    for prefix, picture in pictures:
+        banded = without_band(picture)
+        codes += [_code(banded)[0], _code(banded[:, ::-1])[0]]
+        names += [
+            f"{BAND_VARIANT}, {prefix}as is",
+            f"{BAND_VARIANT}, {prefix}flipped left to right",
+        ]
     return FrameHash(
         code,
         quality,
