@@ -5,6 +5,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "neon-harbor" / "manifest.yaml"
+#: Real media from public repositories (shared/external/media beside the checkout, or where
+#: CLEARANCE_EXTERNAL_MEDIA points).
+EXTERNAL_MEDIA = Path(
+    os.environ.get("CLEARANCE_EXTERNAL_MEDIA") or ROOT.parent / "shared/external/media"
+)
 #: The product side's labelled real-file corpus (read-only, beside the checkout), or where
 #: CLEARANCE_CORPUS points. Tests that need it are skipped, saying so, when it is absent.
 CORPUS = Path(os.environ.get("CLEARANCE_CORPUS") or ROOT.parent / "shared" / "corpus")

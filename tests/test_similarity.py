@@ -16,10 +16,14 @@ from PIL import Image, ImageEnhance, ImageOps
 from clearance.similarity.hashing import AXIS_CROPS
 from clearance.similarity.library import pack_threshold
 from tests.conftest import Run
+from tests.support import EXTERNAL_MEDIA
 
 Cli = Callable[..., Run]
 
-MEDIA = Path("/work/shared/external/media/files")
+MEDIA = EXTERNAL_MEDIA / "files"
+pytestmark = pytest.mark.skipif(
+    not MEDIA.is_dir(), reason=f"external media not at {MEDIA} (set CLEARANCE_EXTERNAL_MEDIA)"
+)
 KEY_ART = MEDIA / "cnet_1girl.png"  # the protected reference
 UNRELATED = [MEDIA / "cnet_an-gen.png", MEDIA / "comfyex_shark_depthmap.png"]
 SCENES = [MEDIA / "cnet_dog_rel.png", MEDIA / "comfyex_sdxlturbo_example.png", KEY_ART]

@@ -9,22 +9,10 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 from tests.conftest import Run
+from tests.test_similarity import MANIFEST
 
 Cli = Callable[..., Run]
 
-MANIFEST = """\
-version: 1
-production: {id: refs-prod, title: Refs}
-tools:
-  - {id: ent, name: Enterprise tool, enterprise: yes, trains_on_inputs: no, retains_inputs: no}
-use_cases:
-  - id: UC-1
-    title: Key art variations
-    tools: [ent]
-    stage: post
-    technique: generate
-    output: {media: [image], destination: final, resembles_protected: no}
-"""
 
 NEW_TABLES = {"refs", "ref_hashes", "protected_names", "similarity_checks"}
 
